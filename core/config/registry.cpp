@@ -1,0 +1,262 @@
+#include "core/config/registry.h"
+
+#include <algorithm>
+#include <climits>
+
+namespace veer::config {
+namespace {
+
+// Linux's bounds, from net/ipv4/sysctl_net_ipv4.c unless noted.
+constexpr int64_t kMaxTcpSyncnt = 127;  // MAX_TCP_SYNCNT (include/net/tcp.h)
+constexpr int64_t kU8Max = 255;         // proc_dou8vec_minmax on a u8 with no extra2
+// tcp_fin_timeout is proc_dointvec_jiffies: seconds up to INT_MAX / HZ. HZ is
+// a kernel build option; 1000 gives the smallest (strictest) bound.
+constexpr int64_t kMaxJiffiesSeconds = INT_MAX / 1000;
+
+// GCC 12 warns about designated initializers that leave out members even
+// when those members have default initializers; the table relies on that.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+constexpr std::array kKnobs = {
+    // --- TCP (Linux sysctls) ------------------------------------------------
+    Knob{.name = "net.ipv4.tcp_syn_retries",
+         .kind = Kind::Int,
+         .default_value = "6",
+         .min = 1,
+         .max = kMaxTcpSyncnt,
+         .help = "SYN retransmissions of an active open before connect() fails with ETIMEDOUT",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_syn_linear_timeouts",
+         .kind = Kind::Int,
+         .default_value = "4",
+         .min = 0,
+         .max = kMaxTcpSyncnt,
+         .help = "SYN retransmissions at the initial RTO before exponential backoff (Linux 6.5+)",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_synack_retries",
+         .kind = Kind::Int,
+         .default_value = "5",
+         .min = 0,
+         .max = kU8Max,
+         .help = "SYN-ACK retransmissions of a passive open before the request is dropped",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_retries2",
+         .kind = Kind::Int,
+         .default_value = "15",
+         .min = 0,
+         .max = kU8Max,
+         .help = "Retransmissions of unacknowledged data before the connection is aborted "
+                 "(Linux turns it into a timeout: 924.6 s at 15)",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_fin_timeout",
+         .kind = Kind::Int,
+         .default_value = "60",
+         .min = 1,
+         .max = kMaxJiffiesSeconds,
+         .help = "Seconds an orphaned connection stays in FIN_WAIT_2 (Linux stores jiffies; "
+                 "given in seconds)",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_tw_reuse",
+         .kind = Kind::Int,
+         .default_value = "2",
+         .min = 0,
+         .max = 2,
+         .help = "Reuse TIME_WAIT ports for new outgoing connections: 0 never, 1 always, "
+                 "2 loopback only",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.ip_local_port_range",
+         .kind = Kind::PortRange,
+         .default_value = "32768 60999",
+         .min = 1,
+         .max = 65535,
+         .help = "Ephemeral ports for connect() and implicit bind: low high",
+         .sysctl = true},
+    // net/core/sysctl_net_core.c: proc_dointvec_minmax with extra1 = SYSCTL_ZERO.
+    Knob{.name = "net.core.somaxconn",
+         .kind = Kind::Int,
+         .default_value = "4096",
+         .min = 0,
+         .max = INT_MAX,
+         .help = "Upper limit on the listen() backlog",
+         .sysctl = true},
+    // Linux uses plain proc_dointvec here (no bounds at all); a negative queue
+    // length has no meaning, so veer refuses it.
+    Knob{.name = "net.ipv4.tcp_max_syn_backlog",
+         .kind = Kind::Int,
+         .default_value = "1024",
+         .min = 0,
+         .max = INT_MAX,
+         .help = "Half-open (SYN_RECV) requests per listener (Linux's default scales with "
+                 "memory; 1024 here)",
+         .sysctl = true},
+    // proc_dointvec_minmax with extra1 = SYSCTL_ONE. Linux does not check the
+    // order of the three values; veer does, since min > default or
+    // default > max cannot mean anything.
+    Knob{.name = "net.ipv4.tcp_rmem",
+         .kind = Kind::IntTriple,
+         .default_value = "4096 131072 6291456",
+         .min = 1,
+         .max = INT_MAX,
+         .help = "Receive buffer bytes per socket: min default max",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_wmem",
+         .kind = Kind::IntTriple,
+         .default_value = "4096 16384 4194304",
+         .min = 1,
+         .max = INT_MAX,
+         .help = "Send buffer bytes per socket: min default max",
+         .sysctl = true},
+
+    // --- veer's own settings --------------------------------------------------
+    Knob{.name = "device",
+         .kind = Kind::Device,
+         .default_value = "tap:veer0",
+         .help = "Network device the stack sends and receives frames on"},
+    Knob{.name = "address",
+         .kind = Kind::Ipv4Prefix,
+         .default_value = "10.77.0.2/24",
+         .help = "veer's own IPv4 address and subnet"},
+    Knob{.name = "host_address",
+         .kind = Kind::Ipv4Prefix,
+         .default_value = "10.77.0.1/24",
+         .help = "The kernel's address on the TAP device, set by `veer net up`"},
+    Knob{.name = "gateway",
+         .kind = Kind::Ipv4AddrOrNone,
+         .default_value = "10.77.0.1",
+         .help = "Next hop for destinations outside the subnet, or none"},
+    Knob{.name = "mac",
+         .kind = Kind::Mac,
+         .default_value = "auto",
+         .help = "veer's MAC address; auto is 02:00 followed by the four bytes of address"},
+    Knob{.name = "mtu",
+         .kind = Kind::Int,
+         .default_value = "1500",
+         .min = 576,
+         .max = 9000,
+         .help = "Link MTU in bytes"},
+    Knob{.name = "log",
+         .kind = Kind::Enum,
+         .default_value = "warn",
+         .choices = "error|warn|info|debug|trace",
+         .help = "Log level"},
+    Knob{.name = "log_file",
+         .kind = Kind::Path,
+         .default_value = "",
+         .help = "File to append the log to; empty means stderr"},
+};
+#pragma GCC diagnostic pop
+
+// The part of a knob's name its environment variable is made of.
+constexpr std::string_view env_suffix(const Knob& knob) {
+  if (!knob.sysctl) return knob.name;
+  return knob.name.substr(knob.name.rfind('.') + 1);
+}
+
+constexpr char upper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+constexpr bool same_upper(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (upper(a[i]) != upper(b[i])) return false;
+  }
+  return true;
+}
+
+// Two knobs sharing a variable, or a knob named like a reserved variable,
+// would make the environment ambiguous: refuse to compile instead.
+constexpr bool env_names_unique() {
+  for (size_t i = 0; i < kKnobs.size(); ++i) {
+    for (size_t j = i + 1; j < kKnobs.size(); ++j) {
+      if (same_upper(env_suffix(kKnobs[i]), env_suffix(kKnobs[j]))) return false;
+    }
+    for (std::string_view reserved : kReservedEnv) {
+      if (same_upper(env_suffix(kKnobs[i]), reserved.substr(5))) return false;
+    }
+  }
+  return true;
+}
+static_assert(env_names_unique(), "two knobs map to the same VEER_ environment variable");
+
+// Names are lower-case words so that upper-casing them (the environment
+// variable) loses nothing; help is one line so the README table stays a table.
+constexpr bool names_and_help_well_formed() {
+  for (const Knob& k : kKnobs) {
+    if (k.name.empty()) return false;
+    for (char c : k.name) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+      if (!ok) return false;
+    }
+    if (k.help.empty() || k.help.find('\n') != std::string_view::npos) return false;
+    if (k.min > k.max) return false;
+  }
+  return true;
+}
+static_assert(names_and_help_well_formed(), "a knob's name, help or bounds is malformed");
+
+}  // namespace
+
+std::span<const Knob> knobs() {
+  return kKnobs;
+}
+
+const Knob* find_knob(std::string_view name) {
+  auto it =
+      std::find_if(kKnobs.begin(), kKnobs.end(), [&](const Knob& k) { return k.name == name; });
+  return it == kKnobs.end() ? nullptr : &*it;
+}
+
+const Knob* find_knob_by_env(std::string_view var) {
+  constexpr std::string_view kPrefix = "VEER_";
+  if (!var.starts_with(kPrefix)) return nullptr;
+  std::string_view suffix = var.substr(kPrefix.size());
+  for (const Knob& k : kKnobs) {
+    std::string_view own = env_suffix(k);
+    // Exact: VEER_tcp_syn_retries is not VEER_TCP_SYN_RETRIES.
+    if (suffix.size() == own.size() && std::equal(own.begin(), own.end(), suffix.begin(),
+                                                  [](char a, char b) { return upper(a) == b; })) {
+      return &k;
+    }
+  }
+  return nullptr;
+}
+
+std::string env_name(const Knob& knob) {
+  std::string name = "VEER_";
+  for (char c : env_suffix(knob)) name += upper(c);
+  return name;
+}
+
+std::string accepted_text(const Knob& knob) {
+  auto range = [&] { return std::to_string(knob.min) + ".." + std::to_string(knob.max); };
+  switch (knob.kind) {
+    case Kind::Int:
+      return range();
+    case Kind::IntTriple:
+      return "three integers min default max, each " + range() + ", non-decreasing";
+    case Kind::PortRange:
+      return "two ports low high, each " + range() + ", low <= high";
+    case Kind::Ipv4Prefix:
+      return "a unicast IPv4 address with a prefix length, e.g. 10.77.0.2/24";
+    case Kind::Ipv4AddrOrNone:
+      return "a unicast IPv4 address, or none";
+    case Kind::Mac:
+      return "auto, or a unicast MAC address aa:bb:cc:dd:ee:ff";
+    case Kind::Device:
+      return "tap:NAME, NAME 1..15 characters of A-Z a-z 0-9 _ . -";
+    case Kind::Enum:
+      return std::string(knob.choices);
+    case Kind::Path:
+      return "a file path, or empty";
+    case Kind::String:
+      return "any text";
+  }
+  return {};
+}
+
+bool is_reserved_env(std::string_view var) {
+  return std::find(kReservedEnv.begin(), kReservedEnv.end(), var) != kReservedEnv.end();
+}
+
+}  // namespace veer::config

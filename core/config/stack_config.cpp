@@ -1,0 +1,84 @@
+// Config's conversions to the types the stack and the tools use, and the
+// checks that span more than one knob.
+#include "core/config/config.h"
+
+namespace veer::config {
+namespace {
+
+// Values were validated when stored, so parsing them again cannot fail.
+Ipv4Prefix prefix_of(const std::string& text) {
+  return *Ipv4Prefix::parse(text);
+}
+
+std::optional<Ipv4Addr> addr_or_none(const std::string& text) {
+  if (text == "none") return std::nullopt;
+  return *Ipv4Addr::parse(text);
+}
+
+}  // namespace
+
+MacAddr Config::mac() const {
+  const std::string& text = get_text("mac");
+  if (text != "auto") return *MacAddr::parse(text);
+  // 02: locally administered, unicast. The address in the last four bytes
+  // makes two veer instances on one bridge differ whenever their IPs do.
+  uint32_t ip = prefix_of(get_text("address")).addr.v;
+  return MacAddr{{0x02, 0x00, static_cast<uint8_t>(ip >> 24), static_cast<uint8_t>(ip >> 16),
+                  static_cast<uint8_t>(ip >> 8), static_cast<uint8_t>(ip)}};
+}
+
+core::StackConfig Config::stack_config() const {
+  core::StackConfig sc;
+  sc.mac = mac();
+  sc.address = prefix_of(get_text("address"));
+  sc.gateway = addr_or_none(get_text("gateway"));
+  sc.mtu = static_cast<uint16_t>(get_int("mtu"));
+
+  core::TcpSettings& tcp = sc.tcp;
+  tcp.syn_retries = get_int("net.ipv4.tcp_syn_retries");
+  tcp.syn_linear_timeouts = get_int("net.ipv4.tcp_syn_linear_timeouts");
+  tcp.synack_retries = get_int("net.ipv4.tcp_synack_retries");
+  tcp.retries2 = get_int("net.ipv4.tcp_retries2");
+  tcp.fin_timeout_s = get_int("net.ipv4.tcp_fin_timeout");
+  tcp.tw_reuse = get_int("net.ipv4.tcp_tw_reuse");
+  auto [low, high] = get_port_range("net.ipv4.ip_local_port_range");
+  tcp.port_low = static_cast<uint16_t>(low);
+  tcp.port_high = static_cast<uint16_t>(high);
+  tcp.somaxconn = get_int("net.core.somaxconn");
+  tcp.max_syn_backlog = get_int("net.ipv4.tcp_max_syn_backlog");
+  tcp.rmem_default = get_triple("net.ipv4.tcp_rmem")[1];
+  tcp.wmem_default = get_triple("net.ipv4.tcp_wmem")[1];
+  return sc;
+}
+
+std::string Config::device_name() const {
+  const std::string& device = get_text("device");
+  return device.substr(device.find(':') + 1);
+}
+
+Ipv4Prefix Config::host_address() const {
+  return prefix_of(get_text("host_address"));
+}
+
+std::optional<ConfigError> Config::check_consistency() const {
+  auto shown = [&](std::string_view name) {
+    return std::string(name) + " " + get_text(name) + " (" + origin(name).describe() + ")";
+  };
+  Ipv4Prefix address = prefix_of(get_text("address"));
+  if (address.addr == host_address().addr) {
+    return ConfigError{shown("address") + " is the same address as " + shown("host_address")};
+  }
+  if (auto gateway = addr_or_none(get_text("gateway"))) {
+    if (*gateway == address.addr) {
+      return ConfigError{shown("gateway") + " is veer's own address"};
+    }
+    // Linux refuses such a route too ("Nexthop has invalid gateway") unless
+    // it is marked onlink, which veer does not offer.
+    if (!address.contains(*gateway)) {
+      return ConfigError{shown("gateway") + " is outside the subnet of " + shown("address")};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace veer::config

@@ -1,0 +1,45 @@
+// Everything that configures a Stack. Filled from the knob registry
+// (core/config) by the owner; core/ itself reads no files and no environment.
+#pragma once
+
+#include <array>
+#include <optional>
+
+#include "core/types.h"
+
+namespace veer::core {
+
+// TCP behaviour. Names, defaults and meaning mirror Linux's sysctls
+// (net.ipv4.tcp_*); the registry in core/config/registry.cpp is the one place
+// that lists their ranges.
+struct TcpSettings {
+  int syn_retries = 6;          // net.ipv4.tcp_syn_retries
+  int syn_linear_timeouts = 4;  // net.ipv4.tcp_syn_linear_timeouts (Linux 6.5+)
+  int synack_retries = 5;       // net.ipv4.tcp_synack_retries
+  int retries2 = 15;            // net.ipv4.tcp_retries2
+  int fin_timeout_s = 60;       // net.ipv4.tcp_fin_timeout
+  int tw_reuse = 2;             // net.ipv4.tcp_tw_reuse
+  uint16_t port_low = 32768;    // net.ipv4.ip_local_port_range
+  uint16_t port_high = 60999;
+  int somaxconn = 4096;        // net.core.somaxconn
+  int max_syn_backlog = 1024;  // net.ipv4.tcp_max_syn_backlog
+  int rmem_default = 131072;   // net.ipv4.tcp_rmem (default)
+  int wmem_default = 16384;    // net.ipv4.tcp_wmem (default)
+};
+
+struct StackConfig {
+  MacAddr mac;
+  Ipv4Prefix address;               // our address and subnet
+  std::optional<Ipv4Addr> gateway;  // next hop for destinations off the subnet
+  uint16_t mtu = 1500;
+  TcpSettings tcp;
+  // Secret for ISNs (RFC 6528) and ephemeral port selection (RFC 6056). The
+  // owner fills it from a real random source; tests fix it.
+  std::array<uint8_t, 16> secret{};
+  // ARP: how long a resolved entry stays valid, and the request schedule.
+  Time arp_entry_lifetime = std::chrono::seconds(60);  // Linux base_reachable_time
+  Time arp_retry_interval = std::chrono::seconds(1);   // Linux retrans_time
+  int arp_max_requests = 3;                            // Linux mcast_solicit
+};
+
+}  // namespace veer::core

@@ -1,0 +1,839 @@
+#include "core/stack.h"
+
+#include <algorithm>
+#include <deque>
+#include <queue>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/arp_cache.h"
+#include "core/tcp/connection.h"
+#include "core/tcp/isn.h"
+#include "core/wire/arp.h"
+#include "core/wire/checksum.h"
+#include "core/wire/ethernet.h"
+#include "core/wire/icmp.h"
+#include "core/wire/ipv4.h"
+#include "core/wire/tcp.h"
+
+namespace veer::core {
+
+namespace {
+
+struct TupleHash {
+  size_t operator()(const FourTuple& t) const {
+    uint64_t a = (uint64_t(t.local.addr.v) << 32) | t.remote.addr.v;
+    uint64_t b = (uint64_t(t.local.port) << 16) | t.remote.port;
+    return std::hash<uint64_t>()(a * 0x9e3779b97f4a7c15ULL ^ b);
+  }
+};
+
+enum class SocketKind : uint8_t { Fresh, Listener, Connection };
+// Mirrors struct socket's state for connect()'s repeated-call semantics.
+enum class ConnectPhase : uint8_t { None, Connecting, Connected };
+
+struct Socket {
+  explicit Socket(std::pmr::memory_resource* m) : accept_queue(m) {}
+  bool in_use = false;
+  uint32_t generation = 0;
+  SocketKind kind = SocketKind::Fresh;
+  ConnectPhase phase = ConnectPhase::None;
+  bool bound = false;
+  Endpoint local;
+  bool reuse_addr = false;
+  bool nodelay = false;
+  bool keepalive = false;
+  int error = 0;
+  bool shut_rd = false;
+  bool shut_wr = false;
+  TcpConnection* conn = nullptr;
+  // Listener state.
+  int backlog = 0;
+  size_t embryonic = 0;  // children in SYN_RECEIVED
+  std::pmr::deque<TcpConnection*> accept_queue;
+};
+
+struct TimerEntry {
+  Time at;
+  FourTuple tuple;
+  uint64_t serial;
+  bool operator>(const TimerEntry& o) const { return at > o.at; }
+};
+
+// A connection and what the stack keeps about it.
+struct ConnRecord {
+  TcpConnection* conn = nullptr;
+  uint64_t serial = 0;
+  std::optional<Time> scheduled;  // earliest heap entry for it
+  // Passive children: the listener they belong to until accepted.
+  std::optional<SocketId> listener;
+  bool queued = false;     // in the listener's accept queue
+  bool has_owner = false;  // a socket holds it
+};
+
+}  // namespace
+
+struct Stack::Impl : SegmentOutput {
+  Impl(const StackConfig& cfg, FrameSink& sink, std::pmr::memory_resource* m)
+      : config(cfg),
+        sink(sink),
+        memory(m),
+        arp(config, counters, m),
+        sockets(m),
+        free_sockets(m),
+        conns(m),
+        timers(std::greater<TimerEntry>(), std::pmr::vector<TimerEntry>(m)),
+        frame(size_t{wire::kEthHeaderLen} + 65535, m),
+        scratch(65535, m) {}
+
+  StackConfig config;
+  FrameSink& sink;
+  std::pmr::memory_resource* memory;
+  Counters counters;
+  ArpCache arp;
+  std::pmr::vector<Socket> sockets;
+  std::pmr::vector<uint32_t> free_sockets;
+  std::pmr::unordered_map<FourTuple, ConnRecord, TupleHash> conns;
+  std::priority_queue<TimerEntry, std::pmr::vector<TimerEntry>, std::greater<TimerEntry>> timers;
+  std::pmr::vector<std::byte> frame;    // the frame being built
+  std::pmr::vector<std::byte> scratch;  // a segment's payload being built
+  uint64_t next_serial = 1;
+  uint16_t ip_id = 1;
+  Time now{};
+
+  uint16_t local_mss() const { return static_cast<uint16_t>(config.mtu - 40); }
+  TcpEnvironment tcp_env() {
+    return TcpEnvironment{config.tcp, counters, *this, local_mss(), MutableBytes(scratch)};
+  }
+
+  // --- Sockets -------------------------------------------------------------
+  Socket* get(SocketId id) {
+    if (id.index >= sockets.size()) return nullptr;
+    Socket& s = sockets[id.index];
+    return s.in_use && s.generation == id.generation ? &s : nullptr;
+  }
+  SocketId new_socket() {
+    uint32_t index;
+    if (!free_sockets.empty()) {
+      index = free_sockets.back();
+      free_sockets.pop_back();
+    } else {
+      index = static_cast<uint32_t>(sockets.size());
+      sockets.emplace_back(memory);
+    }
+    Socket& s = sockets[index];
+    uint32_t gen = s.generation + 1;
+    s.~Socket();
+    new (&s) Socket(memory);
+    s.in_use = true;
+    s.generation = gen;
+    return SocketId{index, gen};
+  }
+  void release_socket(SocketId id) {
+    Socket& s = sockets[id.index];
+    s.in_use = false;
+    s.accept_queue.clear();
+    free_sockets.push_back(id.index);
+  }
+
+  // --- Connections ---------------------------------------------------------
+  ConnRecord& add_connection(FourTuple tuple, Time t) {
+    uint32_t iss = initial_sequence_number(config.secret, tuple.local, tuple.remote, t);
+    std::pmr::polymorphic_allocator<TcpConnection> alloc(memory);
+    TcpConnection* c = alloc.new_object<TcpConnection>(tcp_env(), tuple, iss, memory);
+    ConnRecord& r = conns[tuple];
+    r.conn = c;
+    r.serial = next_serial++;
+    return r;
+  }
+  void destroy(ConnRecord& r) {
+    std::pmr::polymorphic_allocator<TcpConnection> alloc(memory);
+    alloc.delete_object(r.conn);
+    r.conn = nullptr;
+  }
+  // After anything happened to a connection: reschedule its timer, hand a
+  // finished handshake to its listener, free it when nothing needs it.
+  void after_event(const FourTuple& tuple) {
+    auto it = conns.find(tuple);
+    if (it == conns.end()) return;
+    ConnRecord& r = it->second;
+    TcpConnection* c = r.conn;
+    if (r.listener && !r.queued) {
+      Socket* l = get(*r.listener);
+      if (c->state() != TcpState::SynReceived) {
+        if (l) --l->embryonic;
+        if (c->state() != TcpState::Closed && l) {
+          l->accept_queue.push_back(c);
+          r.queued = true;
+        } else {
+          r.listener.reset();
+        }
+      }
+    }
+    if (c->finished() && !r.has_owner && !r.queued) {
+      if (r.listener && !r.queued) {
+        if (Socket* l = get(*r.listener)) --l->embryonic;
+      }
+      destroy(r);
+      conns.erase(it);
+      return;
+    }
+    if (auto d = c->deadline(); d && (!r.scheduled || *d < *r.scheduled)) {
+      r.scheduled = *d;
+      timers.push(TimerEntry{*d, tuple, r.serial});
+    }
+  }
+  TcpConnection* find_live(const FourTuple& t) {
+    auto it = conns.find(t);
+    if (it == conns.end() || it->second.conn->finished()) return nullptr;
+    return it->second.conn;
+  }
+  Socket* find_listener(Endpoint local) {
+    Socket* wildcard = nullptr;
+    for (Socket& s : sockets) {
+      if (!s.in_use || s.kind != SocketKind::Listener || s.local.port != local.port) continue;
+      if (s.local.addr == local.addr) return &s;
+      if (s.local.addr.is_any()) wildcard = &s;
+    }
+    return wildcard;
+  }
+  SocketId id_of(const Socket& s) const {
+    return SocketId{static_cast<uint32_t>(&s - sockets.data()), s.generation};
+  }
+
+  // Linux's bind conflict rule (inet_csk_bind_conflict): a port is shared
+  // only when both sides set SO_REUSEADDR and the other side is not listening.
+  bool port_in_use(Endpoint local, bool reuse, const Socket* self) const {
+    auto overlaps = [&](Ipv4Addr a) {
+      return a.is_any() || local.addr.is_any() || a == local.addr;
+    };
+    for (const Socket& s : sockets) {
+      if (&s == self || !s.in_use || !s.bound || s.local.port != local.port) continue;
+      if (!overlaps(s.local.addr)) continue;
+      if (reuse && s.reuse_addr && s.kind != SocketKind::Listener) continue;
+      return true;
+    }
+    for (const auto& [tuple, r] : conns) {
+      if (tuple.local.port != local.port || r.conn->finished() || !overlaps(tuple.local.addr))
+        continue;
+      if (r.has_owner) continue;  // counted through its socket above
+      if (reuse && r.conn->reuse_addr()) continue;
+      return true;
+    }
+    return false;
+  }
+
+  // RFC 6056 algorithm 3 within ip_local_port_range.
+  std::optional<uint16_t> pick_ephemeral(Ipv4Addr local, Endpoint remote) {
+    uint32_t low = config.tcp.port_low, high = config.tcp.port_high;
+    uint32_t count = high - low + 1;
+    uint32_t offset = port_offset(config.secret, local, remote);
+    for (uint32_t i = 0; i < count; ++i) {
+      uint16_t port = static_cast<uint16_t>(low + (offset + i) % count);
+      if (conns.count(FourTuple{{local, port}, remote})) continue;
+      bool bound = false;
+      for (const Socket& s : sockets) {
+        if (s.in_use && s.bound && s.local.port == port) {
+          bound = true;
+          break;
+        }
+      }
+      if (!bound) return port;
+    }
+    return std::nullopt;
+  }
+
+  // --- Output --------------------------------------------------------------
+  void send_segment(const FourTuple& tuple, const wire::TcpHeader& h, Bytes payload) override {
+    size_t tcp_len = wire::kTcpMinHeaderLen + wire::tcp_options_length(h.options) + payload.size();
+    std::byte* ip = frame.data() + wire::kEthHeaderLen;
+    wire::emit_tcp(h, payload, tuple.local.addr, tuple.remote.addr,
+                   MutableBytes(ip + wire::kIpv4MinHeaderLen, tcp_len));
+    send_ip(tuple.local.addr, tuple.remote.addr, wire::kProtoTcp, tcp_len);
+  }
+
+  // The IP payload is already at frame[14 + 20]; adds the headers and sends
+  // or parks the packet until ARP resolves the next hop.
+  void send_ip(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, size_t payload_len) {
+    Ipv4Addr hop = dst;
+    if (!config.address.contains(dst)) {
+      if (!config.gateway) {
+        ++counters.ip_tx_no_route;
+        return;
+      }
+      hop = *config.gateway;
+    }
+    wire::Ipv4Header ih;
+    ih.id = ip_id++;
+    ih.protocol = protocol;
+    ih.src = src;
+    ih.dst = dst;
+    std::byte* ip = frame.data() + wire::kEthHeaderLen;
+    size_t ip_len = wire::kIpv4MinHeaderLen + payload_len;
+    wire::emit_ipv4(ih, payload_len, MutableBytes(ip, ip_len));
+    ++counters.ip_tx_packets;
+    if (dst == config.address.broadcast()) {
+      transmit(MacAddr::broadcast(), wire::kEtherTypeIpv4, ip_len);
+      return;
+    }
+    if (auto mac = arp.lookup(hop, now)) {
+      transmit(*mac, wire::kEtherTypeIpv4, ip_len);
+      return;
+    }
+    if (arp.enqueue(hop, Bytes(ip, ip_len), now)) send_arp_request(hop);
+  }
+
+  // Sends frame[0 .. 14 + len) with the Ethernet header filled in.
+  void transmit(MacAddr dst, uint16_t type, size_t len) {
+    wire::emit_ethernet({dst, config.mac, type}, MutableBytes(frame));
+    size_t total = wire::kEthHeaderLen + len;
+    // Pad to the Ethernet minimum like a NIC would.
+    if (total < 60) {
+      std::fill(frame.begin() + static_cast<ptrdiff_t>(total), frame.begin() + 60, std::byte{0});
+      total = 60;
+    }
+    ++counters.eth_tx_frames;
+    sink.transmit(Bytes(frame.data(), total));
+  }
+
+  void send_arp_request(Ipv4Addr target) {
+    wire::ArpPacket p{wire::kArpRequest, config.mac, config.address.addr, MacAddr{}, target};
+    wire::emit_arp(p, MutableBytes(frame).subspan(wire::kEthHeaderLen));
+    ++counters.arp_requests_sent;
+    transmit(MacAddr::broadcast(), wire::kEtherTypeArp, wire::kArpLen);
+  }
+
+  // --- Input ---------------------------------------------------------------
+  void input(Bytes bytes) {
+    ++counters.eth_rx_frames;
+    auto eth = wire::parse_ethernet(bytes);
+    if (!eth) {
+      ++counters.eth_rx_truncated;
+      return;
+    }
+    const MacAddr& dst = eth->header.dst;
+    if (dst != config.mac && !dst.is_broadcast()) {
+      ++counters.eth_rx_not_for_us;
+      return;
+    }
+    switch (eth->header.ether_type) {
+      case wire::kEtherTypeArp:
+        arp_input(eth->payload);
+        break;
+      case wire::kEtherTypeIpv4:
+        ip_input(eth->payload);
+        break;
+      default:
+        ++counters.eth_rx_unknown_type;
+        break;
+    }
+  }
+
+  void arp_input(Bytes payload) {
+    auto p = wire::parse_arp(payload);
+    if (!p) {
+      ++counters.arp_rx_malformed;
+      return;
+    }
+    bool for_us = p->target_ip == config.address.addr;
+    // RFC 826: update an existing entry, or add one when we are the target.
+    if (!p->sender_ip.is_any() && (for_us || arp.lookup(p->sender_ip, now))) {
+      arp.learn(p->sender_ip, p->sender_mac, now, [&](MacAddr mac, Bytes packet) {
+        std::copy(packet.begin(), packet.end(), frame.begin() + wire::kEthHeaderLen);
+        transmit(mac, wire::kEtherTypeIpv4, packet.size());
+      });
+    }
+    if (for_us && p->op == wire::kArpRequest) {
+      wire::ArpPacket reply{wire::kArpReply, config.mac, config.address.addr, p->sender_mac,
+                            p->sender_ip};
+      wire::emit_arp(reply, MutableBytes(frame).subspan(wire::kEthHeaderLen));
+      ++counters.arp_requests_answered;
+      transmit(p->sender_mac, wire::kEtherTypeArp, wire::kArpLen);
+    }
+  }
+
+  void ip_input(Bytes payload) {
+    ++counters.ip_rx_packets;
+    wire::Ipv4Error err{};
+    auto ip = wire::parse_ipv4(payload, &err);
+    if (!ip) {
+      if (err == wire::Ipv4Error::BadChecksum) {
+        ++counters.ip_rx_bad_checksum;
+      } else {
+        ++counters.ip_rx_header_errors;
+      }
+      return;
+    }
+    const wire::Ipv4Header& h = ip->header;
+    if (h.dst != config.address.addr) {
+      ++counters.ip_rx_not_for_us;
+      return;
+    }
+    if (h.is_fragment()) {
+      ++counters.ip_rx_fragments_dropped;
+      return;
+    }
+    switch (h.protocol) {
+      case wire::kProtoIcmp:
+        icmp_input(h, ip->payload);
+        break;
+      case wire::kProtoTcp:
+        tcp_input(h, ip->payload);
+        break;
+      default:
+        ++counters.ip_rx_unknown_protocol;
+        break;
+    }
+  }
+
+  void icmp_input(const wire::Ipv4Header& ih, Bytes payload) {
+    ++counters.icmp_rx;
+    auto m = wire::parse_icmp(payload);
+    if (!m) {
+      ++counters.icmp_rx_bad;
+      return;
+    }
+    if (m->type != wire::kIcmpEchoRequest) return;
+    wire::IcmpMessage reply{wire::kIcmpEchoReply, 0, m->rest, m->body};
+    std::byte* out = frame.data() + wire::kEthHeaderLen + wire::kIpv4MinHeaderLen;
+    size_t len = wire::emit_icmp(reply, MutableBytes(out, wire::kIcmpHeaderLen + m->body.size()));
+    ++counters.icmp_echo_replies_sent;
+    send_ip(config.address.addr, ih.src, wire::kProtoIcmp, len);
+  }
+
+  void tcp_input(const wire::Ipv4Header& ih, Bytes payload) {
+    wire::TcpError err{};
+    auto seg = wire::parse_tcp(payload, ih.src, ih.dst, &err);
+    if (!seg) {
+      if (err == wire::TcpError::BadChecksum) {
+        ++counters.tcp_rx_bad_checksum;
+      } else {
+        ++counters.tcp_rx_malformed;
+      }
+      return;
+    }
+    ++counters.tcp_rx_segments;
+    FourTuple tuple{{ih.dst, seg->header.dst_port}, {ih.src, seg->header.src_port}};
+    auto it = conns.find(tuple);
+    if (it != conns.end() && !it->second.conn->finished()) {
+      ConnRecord& r = it->second;
+      if (r.listener && !r.queued && r.conn->state() == TcpState::SynReceived &&
+          seg->header.has(wire::tcpflag::kAck) && !seg->header.has(wire::tcpflag::kRst)) {
+        Socket* l = get(*r.listener);
+        if (l && l->accept_queue.size() >= static_cast<size_t>(l->backlog)) {
+          // Accept queue full: ignore the final ACK so the handshake is
+          // retried (tcp_abort_on_overflow = 0, tcp_check_req()).
+          ++counters.tcp_listen_overflows;
+          return;
+        }
+      }
+      r.conn->on_segment(*seg, now);
+      after_event(tuple);
+      return;
+    }
+    if (Socket* l = find_listener(tuple.local)) {
+      listen_input(*l, tuple, *seg);
+      return;
+    }
+    // No connection (or only a finished one still held by its socket).
+    ++counters.tcp_no_socket;
+    reply_reset(tuple, *seg);
+  }
+
+  void reply_reset(const FourTuple& tuple, const wire::TcpSegment& seg) {
+    if (seg.header.has(wire::tcpflag::kRst)) return;  // never answer a RST
+    ++counters.tcp_rst_sent;
+    ++counters.tcp_tx_segments;
+    send_segment(tuple, reset_for(seg), {});
+  }
+
+  // RFC 9293 §3.10.7.2, SEGMENT ARRIVES in LISTEN.
+  void listen_input(Socket& l, const FourTuple& tuple, const wire::TcpSegment& seg) {
+    const wire::TcpHeader& h = seg.header;
+    if (h.has(wire::tcpflag::kRst)) return;
+    if (h.has(wire::tcpflag::kAck)) {
+      reply_reset(tuple, seg);
+      return;
+    }
+    if (!h.has(wire::tcpflag::kSyn)) return;
+    // tcp_conn_request(): drop the SYN when the accept queue is full, or the
+    // SYN queue is (SYN cookies come with the [tcp] work).
+    if (l.accept_queue.size() >= static_cast<size_t>(l.backlog) ||
+        l.embryonic >= static_cast<size_t>(std::max(config.tcp.max_syn_backlog, 1))) {
+      ++counters.tcp_listen_overflows;
+      return;
+    }
+    auto stale = conns.find(tuple);
+    if (stale != conns.end()) {
+      // A finished connection still held by a socket keeps its record until
+      // the program closes it; the new connection replaces it in the table.
+      stale->second.conn->abort(now);
+      if (!stale->second.has_owner) {
+        destroy(stale->second);
+        conns.erase(stale);
+      } else {
+        return;  // keep it simple: the old socket still owns the tuple
+      }
+    }
+    ConnRecord& r = add_connection(tuple, now);
+    r.listener = id_of(l);
+    r.conn->set_nodelay(l.nodelay);
+    r.conn->set_reuse_addr(l.reuse_addr);
+    ++l.embryonic;
+    r.conn->open_passive(seg, now);
+    after_event(tuple);
+  }
+
+  // --- Time ----------------------------------------------------------------
+  void poll_timers() {
+    while (!timers.empty() && timers.top().at <= now) {
+      TimerEntry e = timers.top();
+      timers.pop();
+      auto it = conns.find(e.tuple);
+      if (it == conns.end() || it->second.serial != e.serial) continue;
+      ConnRecord& r = it->second;
+      if (r.scheduled && *r.scheduled == e.at) r.scheduled.reset();
+      if (auto d = r.conn->deadline(); d && *d <= now) r.conn->on_timer(now);
+      after_event(e.tuple);
+    }
+    arp.poll(now, [&](Ipv4Addr ip) { send_arp_request(ip); });
+  }
+};
+
+// --- Public API ----------------------------------------------------------------
+
+Stack::Stack(const StackConfig& config, FrameSink& sink, std::pmr::memory_resource* memory)
+    : memory_(memory) {
+  std::pmr::polymorphic_allocator<Impl> alloc(memory);
+  impl_ = alloc.new_object<Impl>(config, sink, memory);
+}
+
+Stack::~Stack() {
+  for (auto& [tuple, r] : impl_->conns) impl_->destroy(r);
+  std::pmr::polymorphic_allocator<Impl> alloc(memory_);
+  alloc.delete_object(impl_);
+}
+
+void Stack::input(Bytes frame, Time now) {
+  impl_->now = now;
+  impl_->input(frame);
+}
+
+void Stack::poll(Time now) {
+  impl_->now = now;
+  impl_->poll_timers();
+}
+
+std::optional<Time> Stack::next_deadline() const {
+  std::optional<Time> d = impl_->arp.next_deadline();
+  if (!impl_->timers.empty() && (!d || impl_->timers.top().at < *d)) d = impl_->timers.top().at;
+  return d;
+}
+
+const StackConfig& Stack::config() const {
+  return impl_->config;
+}
+const Counters& Stack::counters() const {
+  return impl_->counters;
+}
+
+Result<SocketId> Stack::tcp_socket() {
+  return impl_->new_socket();
+}
+
+Errno Stack::bind(SocketId id, Endpoint local) {
+  Socket* s = impl_->get(id);
+  if (!s) return EBADF;
+  if (s->bound || s->kind != SocketKind::Fresh || s->conn) return EINVAL;
+  if (!local.addr.is_any() && local.addr != impl_->config.address.addr) return EADDRNOTAVAIL;
+  if (local.port == 0) {
+    auto port = impl_->pick_ephemeral(local.addr, Endpoint{});
+    if (!port) return EADDRINUSE;
+    local.port = *port;
+  } else if (impl_->port_in_use(local, s->reuse_addr, s)) {
+    return EADDRINUSE;
+  }
+  s->bound = true;
+  s->local = local;
+  return 0;
+}
+
+Errno Stack::listen(SocketId id, int backlog) {
+  Socket* s = impl_->get(id);
+  if (!s) return EBADF;
+  if (s->kind == SocketKind::Connection) return EINVAL;
+  if (!s->bound) {
+    // Linux autobinds an unbound listener to an ephemeral port.
+    if (Errno e = bind(id, Endpoint{}); e) return e;
+  }
+  // SO_REUSEADDR lets sockets share a port, but only one may listen on it
+  // (inet_csk_get_port() is checked again by listen()).
+  for (const Socket& o : impl_->sockets) {
+    bool overlap = o.local.addr.is_any() || s->local.addr.is_any() || o.local.addr == s->local.addr;
+    if (&o != s && o.in_use && o.kind == SocketKind::Listener && o.local.port == s->local.port &&
+        overlap)
+      return EADDRINUSE;
+  }
+  // Linux caps the backlog at somaxconn and keeps room for one more
+  // (sk_acceptq_is_full() uses >).
+  int cap = std::min(std::max(backlog, 0), impl_->config.tcp.somaxconn);
+  s->backlog = cap + 1;
+  s->kind = SocketKind::Listener;
+  return 0;
+}
+
+Result<SocketId> Stack::accept(SocketId id, Endpoint* peer) {
+  Socket* l = impl_->get(id);
+  if (!l) return Result<SocketId>::error(EBADF);
+  if (l->kind != SocketKind::Listener) return Result<SocketId>::error(EINVAL);
+  if (l->accept_queue.empty()) return Result<SocketId>::error(EAGAIN);
+  TcpConnection* c = l->accept_queue.front();
+  l->accept_queue.pop_front();
+  SocketId child = impl_->new_socket();
+  l = impl_->get(id);  // new_socket may have moved the table
+  Socket& s = impl_->sockets[child.index];
+  s.kind = SocketKind::Connection;
+  s.phase = ConnectPhase::Connected;
+  s.bound = true;
+  s.local = c->tuple().local;
+  s.conn = c;
+  s.nodelay = l->nodelay;
+  s.reuse_addr = l->reuse_addr;
+  ConnRecord& r = impl_->conns.at(c->tuple());
+  r.queued = false;
+  r.listener.reset();
+  r.has_owner = true;
+  if (peer) *peer = c->tuple().remote;
+  return child;
+}
+
+Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
+  impl_->now = now;
+  Socket* s = impl_->get(id);
+  if (!s) return EBADF;
+  if (s->kind == SocketKind::Listener) return EISCONN;
+  if (s->conn) {
+    TcpState st = s->conn->state();
+    if (st == TcpState::SynSent || st == TcpState::SynReceived) return EALREADY;
+    if (st != TcpState::Closed) {
+      // __inet_stream_connect(): the first call after completion reports 0.
+      if (s->phase == ConnectPhase::Connecting) {
+        s->phase = ConnectPhase::Connected;
+        return 0;
+      }
+      return EISCONN;
+    }
+    if (s->phase == ConnectPhase::Connecting) {
+      // Failed: report why, once, and allow a fresh attempt.
+      int err = s->conn->take_error();
+      s->phase = ConnectPhase::None;
+      return err ? err : ECONNABORTED;
+    }
+    if (s->phase == ConnectPhase::Connected) return EISCONN;
+  }
+  if (remote.addr.is_any() || remote.port == 0) return ECONNREFUSED;
+  if (!impl_->config.address.contains(remote.addr) && !impl_->config.gateway) return ENETUNREACH;
+  Endpoint local = s->bound ? s->local : Endpoint{impl_->config.address.addr, 0};
+  if (local.addr.is_any()) local.addr = impl_->config.address.addr;
+  if (local.port == 0) {
+    auto port = impl_->pick_ephemeral(local.addr, remote);
+    if (!port) {
+      ++impl_->counters.tcp_ports_exhausted;
+      return EADDRNOTAVAIL;
+    }
+    local.port = *port;
+  }
+  FourTuple tuple{local, remote};
+  if (auto it = impl_->conns.find(tuple); it != impl_->conns.end()) {
+    if (!it->second.conn->finished() || it->second.has_owner) return EADDRNOTAVAIL;
+    impl_->destroy(it->second);
+    impl_->conns.erase(it);
+  }
+  if (s->conn) {
+    // Release the record of the previous, failed attempt.
+    auto old = impl_->conns.find(s->conn->tuple());
+    if (old != impl_->conns.end() && old->second.conn == s->conn) {
+      old->second.has_owner = false;
+      impl_->after_event(s->conn->tuple());
+    }
+    s->conn = nullptr;
+  }
+  s->bound = true;
+  s->local = local;
+  ConnRecord& r = impl_->add_connection(tuple, now);
+  r.has_owner = true;
+  r.conn->set_nodelay(s->nodelay);
+  r.conn->set_reuse_addr(s->reuse_addr);
+  s->conn = r.conn;
+  s->kind = SocketKind::Connection;
+  s->phase = ConnectPhase::Connecting;
+  r.conn->open_active(now);
+  impl_->after_event(tuple);
+  return EINPROGRESS;
+}
+
+Result<size_t> Stack::send(SocketId id, Bytes data, Time now) {
+  impl_->now = now;
+  Socket* s = impl_->get(id);
+  if (!s) return Result<size_t>::error(EBADF);
+  if (!s->conn) return Result<size_t>::error(s->kind == SocketKind::Listener ? ENOTCONN : EPIPE);
+  auto r = s->conn->send(data, now);
+  impl_->after_event(s->conn->tuple());
+  return r;
+}
+
+Result<size_t> Stack::recv(SocketId id, MutableBytes buf, Time now, bool peek) {
+  impl_->now = now;
+  Socket* s = impl_->get(id);
+  if (!s) return Result<size_t>::error(EBADF);
+  if (!s->conn) return Result<size_t>::error(ENOTCONN);
+  auto r = s->conn->recv(buf, peek, now);
+  impl_->after_event(s->conn->tuple());
+  return r;
+}
+
+Errno Stack::shutdown(SocketId id, Shut how, Time now) {
+  impl_->now = now;
+  Socket* s = impl_->get(id);
+  if (!s) return EBADF;
+  bool rd = how != Shut::Write, wr = how != Shut::Read;
+  if (s->kind == SocketKind::Listener) {
+    // inet_shutdown() on a listener: SHUT_RD stops it like close would.
+    return rd ? 0 : ENOTCONN;
+  }
+  if (!s->conn || s->conn->state() == TcpState::Closed) {
+    s->shut_rd |= rd;
+    s->shut_wr |= wr;
+    return ENOTCONN;
+  }
+  if (rd) s->conn->shutdown_read();
+  Errno e = wr ? s->conn->shutdown_write(now) : 0;
+  impl_->after_event(s->conn->tuple());
+  return e;
+}
+
+Errno Stack::close(SocketId id, Time now) {
+  impl_->now = now;
+  Socket* s = impl_->get(id);
+  if (!s) return EBADF;
+  if (s->kind == SocketKind::Listener) {
+    // inet_csk_listen_stop(): children not yet accepted are reset.
+    for (auto& [tuple, r] : impl_->conns) {
+      if (r.listener && *r.listener == id) {
+        r.conn->abort(now);
+        r.queued = false;
+        r.listener.reset();
+      }
+    }
+    s->accept_queue.clear();
+    for (auto it = impl_->conns.begin(); it != impl_->conns.end();) {
+      if (it->second.conn->finished() && !it->second.has_owner && !it->second.listener) {
+        impl_->destroy(it->second);
+        it = impl_->conns.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  } else if (s->conn) {
+    FourTuple tuple = s->conn->tuple();
+    s->conn->close(now);
+    impl_->conns.at(tuple).has_owner = false;
+    impl_->after_event(tuple);
+  }
+  impl_->release_socket(id);
+  return 0;
+}
+
+uint32_t Stack::readiness(SocketId id) const {
+  Socket* s = impl_->get(id);
+  if (!s) return ready::kErr | ready::kHup;
+  if (s->kind == SocketKind::Listener) return s->accept_queue.empty() ? 0 : ready::kIn;
+  if (!s->conn) return ready::kOut | ready::kHup;  // tcp_poll() on a fresh socket
+  return s->conn->readiness();
+}
+
+int Stack::take_error(SocketId id) {
+  Socket* s = impl_->get(id);
+  if (!s) return EBADF;
+  if (s->error) return std::exchange(s->error, 0);
+  return s->conn ? s->conn->take_error() : 0;
+}
+
+Errno Stack::set_option(SocketId id, SockOpt opt, int value) {
+  Socket* s = impl_->get(id);
+  if (!s) return EBADF;
+  switch (opt) {
+    case SockOpt::ReuseAddr:
+      s->reuse_addr = value != 0;
+      if (s->conn) s->conn->set_reuse_addr(value != 0);
+      return 0;
+    case SockOpt::NoDelay:
+      s->nodelay = value != 0;
+      if (s->conn) {
+        s->conn->set_nodelay(value != 0);
+        impl_->after_event(s->conn->tuple());
+      }
+      return 0;
+    case SockOpt::KeepAlive:
+      s->keepalive = value != 0;  // probes come with the [tcp] work
+      return 0;
+  }
+  return ENOPROTOOPT;
+}
+
+Result<int> Stack::get_option(SocketId id, SockOpt opt) const {
+  Socket* s = impl_->get(id);
+  if (!s) return Result<int>::error(EBADF);
+  switch (opt) {
+    case SockOpt::ReuseAddr:
+      return s->reuse_addr ? 1 : 0;
+    case SockOpt::NoDelay:
+      return s->nodelay ? 1 : 0;
+    case SockOpt::KeepAlive:
+      return s->keepalive ? 1 : 0;
+  }
+  return Result<int>::error(ENOPROTOOPT);
+}
+
+std::optional<Endpoint> Stack::local_endpoint(SocketId id) const {
+  Socket* s = impl_->get(id);
+  if (!s) return std::nullopt;
+  if (s->conn) return s->conn->tuple().local;
+  if (s->bound) return s->local;
+  return Endpoint{};
+}
+
+std::optional<Endpoint> Stack::remote_endpoint(SocketId id) const {
+  Socket* s = impl_->get(id);
+  if (!s || !s->conn) return std::nullopt;
+  TcpState st = s->conn->state();
+  if (st == TcpState::SynSent || (st == TcpState::Closed && !s->conn->was_established()))
+    return std::nullopt;
+  return s->conn->tuple().remote;
+}
+
+std::optional<TcpState> Stack::state(SocketId id) const {
+  Socket* s = impl_->get(id);
+  if (!s) return std::nullopt;
+  if (s->kind == SocketKind::Listener) return TcpState::Listen;
+  return s->conn ? s->conn->state() : TcpState::Closed;
+}
+
+size_t Stack::bytes_readable(SocketId id) const {
+  Socket* s = impl_->get(id);
+  return s && s->conn ? s->conn->bytes_readable() : 0;
+}
+
+size_t Stack::bytes_unacked(SocketId id) const {
+  Socket* s = impl_->get(id);
+  return s && s->conn ? s->conn->bytes_unacked() : 0;
+}
+
+size_t Stack::connection_count() const {
+  size_t n = 0;
+  for (const auto& [t, r] : impl_->conns) n += r.conn->finished() ? 0 : 1;
+  return n;
+}
+
+}  // namespace veer::core

@@ -1,0 +1,105 @@
+// The stack as a library: frames in, frames out, time passed in.
+//
+// No syscalls, no threads, no globals, no wall clock. The owner feeds received
+// frames to input(), calls poll() when next_deadline() is reached, and
+// receives outgoing frames through a FrameSink. Sockets are handles with a
+// non-blocking API; blocking is the owner's job (see preload/engine).
+#pragma once
+
+#include <memory>
+#include <memory_resource>
+
+#include "core/counters.h"
+#include "core/settings.h"
+#include "core/tcp/tcp_state.h"
+#include "core/types.h"
+
+namespace veer::core {
+
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  // Called with a complete Ethernet frame (no FCS). The bytes are only valid
+  // for the duration of the call.
+  virtual void transmit(Bytes frame) = 0;
+};
+
+// Opaque handle to a socket of the stack. Stale handles are detected.
+struct SocketId {
+  uint32_t index = 0;
+  uint32_t generation = 0;
+  bool operator==(const SocketId&) const = default;
+};
+
+// Readiness bits, numerically equal to Linux's POLL* / EPOLL* values so the
+// preload layer can pass them through.
+namespace ready {
+inline constexpr uint32_t kIn = 0x001;      // POLLIN: data, EOF or a connection to accept
+inline constexpr uint32_t kPri = 0x002;     // POLLPRI: urgent data
+inline constexpr uint32_t kOut = 0x004;     // POLLOUT: room to send / connect done
+inline constexpr uint32_t kErr = 0x008;     // POLLERR: a pending error
+inline constexpr uint32_t kHup = 0x010;     // POLLHUP: both directions shut down
+inline constexpr uint32_t kRdHup = 0x2000;  // POLLRDHUP: peer closed its side
+}  // namespace ready
+
+enum class Shut { Read, Write, Both };
+
+// Per-socket options that a program can set (SOL_SOCKET / IPPROTO_TCP).
+enum class SockOpt { ReuseAddr, NoDelay, KeepAlive };
+
+class Stack {
+ public:
+  Stack(const StackConfig& config, FrameSink& sink,
+        std::pmr::memory_resource* memory = std::pmr::get_default_resource());
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // --- Frames and time -----------------------------------------------------
+  void input(Bytes frame, Time now);
+  void poll(Time now);
+  // The earliest time poll() has work to do, if any.
+  std::optional<Time> next_deadline() const;
+
+  const StackConfig& config() const;
+  const Counters& counters() const;
+
+  // --- Sockets (non-blocking; errors are Linux errno values) ---------------
+  Result<SocketId> tcp_socket();
+  Errno bind(SocketId s, Endpoint local);
+  Errno listen(SocketId s, int backlog);
+  // EAGAIN when no connection is ready; fills *peer when non-null.
+  Result<SocketId> accept(SocketId s, Endpoint* peer);
+  // Starts the handshake: EINPROGRESS on success (completion shows as kOut,
+  // failure as kErr with take_error()); EALREADY, EISCONN, ECONNREFUSED as
+  // Linux reports them on a repeated call.
+  Errno connect(SocketId s, Endpoint remote, Time now);
+  Result<size_t> send(SocketId s, Bytes data, Time now);
+  // 0 means end of stream. EAGAIN when nothing is ready.
+  Result<size_t> recv(SocketId s, MutableBytes buf, Time now, bool peek = false);
+  Errno shutdown(SocketId s, Shut how, Time now);
+  // Releases the handle. The connection goes on (FIN, TIME_WAIT …) as on Linux.
+  Errno close(SocketId s, Time now);
+
+  uint32_t readiness(SocketId s) const;
+  // SO_ERROR: the pending error, cleared by reading it.
+  int take_error(SocketId s);
+  Errno set_option(SocketId s, SockOpt opt, int value);
+  Result<int> get_option(SocketId s, SockOpt opt) const;
+  std::optional<Endpoint> local_endpoint(SocketId s) const;
+  std::optional<Endpoint> remote_endpoint(SocketId s) const;
+  std::optional<TcpState> state(SocketId s) const;
+  // Bytes queued to read / not yet acknowledged (FIONREAD, SIOCOUTQ).
+  size_t bytes_readable(SocketId s) const;
+  size_t bytes_unacked(SocketId s) const;
+  // Connections the stack still tracks, orphans (closed by the program but
+  // still in FIN_WAIT/TIME_WAIT …) included.
+  size_t connection_count() const;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+  std::pmr::memory_resource* memory_;
+};
+
+}  // namespace veer::core

@@ -1,0 +1,177 @@
+// One TCP connection: the transmission control block and its transitions,
+// organised after RFC 9293 §3.10 event processing (user calls, SEGMENT
+// ARRIVES, timeouts), with Linux's choices where the RFC leaves room.
+#pragma once
+
+#include <memory_resource>
+#include <optional>
+
+#include "core/counters.h"
+#include "core/settings.h"
+#include "core/tcp/byte_ring.h"
+#include "core/tcp/rto.h"
+#include "core/tcp/tcp_state.h"
+#include "core/wire/tcp.h"
+
+namespace veer::core {
+
+struct FourTuple {
+  Endpoint local;
+  Endpoint remote;
+  bool operator==(const FourTuple&) const = default;
+};
+
+// Where a connection's segments go (the stack adds IPv4 and Ethernet).
+class SegmentOutput {
+ public:
+  virtual ~SegmentOutput() = default;
+  virtual void send_segment(const FourTuple& tuple, const wire::TcpHeader& header,
+                            Bytes payload) = 0;
+};
+
+// What a connection needs from its stack.
+struct TcpEnvironment {
+  const TcpSettings& settings;
+  Counters& counters;
+  SegmentOutput& output;
+  uint16_t local_mss;    // what we advertise: interface MTU - 40
+  MutableBytes scratch;  // room for one segment's payload while it is built
+};
+
+class TcpConnection {
+ public:
+  TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_t iss,
+                std::pmr::memory_resource* memory);
+
+  // --- Opening ---------------------------------------------------------------
+  // Active open: SYN_SENT, SYN out now.
+  void open_active(Time now);
+  // Passive open from a listener's SYN: SYN_RECEIVED, SYN-ACK out now.
+  void open_passive(const wire::TcpSegment& syn, Time now);
+
+  // --- User calls (RFC 9293 §3.10.1–3.10.6) --------------------------------
+  Result<size_t> send(Bytes data, Time now);
+  Result<size_t> recv(MutableBytes out, bool peek, Time now);
+  Errno shutdown_write(Time now);
+  void shutdown_read();
+  // close(): the program lets go; the connection finishes on its own (orphan).
+  void close(Time now);
+  // Abortive close: RST to the peer if synchronized, then CLOSED.
+  void abort(Time now);
+
+  // --- Events ----------------------------------------------------------------
+  void on_segment(const wire::TcpSegment& seg, Time now);
+  void on_timer(Time now);
+  std::optional<Time> deadline() const;
+
+  // --- Queries ---------------------------------------------------------------
+  TcpState state() const { return state_; }
+  const FourTuple& tuple() const { return tuple_; }
+  uint32_t readiness() const;
+  int take_error();
+  int pending_error() const { return error_; }
+  bool orphaned() const { return orphaned_; }
+  // Nothing left to do: the stack may free it (once the program let go).
+  bool finished() const { return state_ == TcpState::Closed; }
+  size_t bytes_readable() const { return rcv_buf_.size(); }
+  size_t bytes_unacked() const { return snd_buf_.size(); }
+  bool was_established() const { return was_established_; }
+
+  void set_nodelay(bool on) { nodelay_ = on; }
+  bool nodelay() const { return nodelay_; }
+  // Inherited by the TIME_WAIT remains for bind() conflict checks (Linux sk_reuse).
+  void set_reuse_addr(bool on) { reuse_addr_ = on; }
+  bool reuse_addr() const { return reuse_addr_; }
+
+ private:
+  // SEGMENT ARRIVES, by state.
+  void segment_in_syn_sent(const wire::TcpSegment& seg, Time now);
+  void segment_in_synchronized(const wire::TcpSegment& seg, Time now);
+  bool acceptable(const wire::TcpSegment& seg) const;
+  void process_rst(const wire::TcpSegment& seg, Time now);
+  // Returns false when the segment must be dropped after the ACK step.
+  bool process_ack(const wire::TcpSegment& seg, Time now);
+  void process_data_and_fin(const wire::TcpSegment& seg, Time now);
+  void our_fin_acked(Time now);
+
+  // Output.
+  void send_syn(bool with_ack, Time now);
+  void send_ack();
+  void send_rst_for(const wire::TcpSegment& seg);
+  void output(Time now);
+  void send_data_segment(uint32_t seq, size_t len, bool fin, Time now);
+  uint16_t advertised_window() const;
+  void maybe_send_window_update();
+
+  // Timers.
+  void arm_retransmit(Time now);
+  void on_retransmit_timeout(Time now);
+  bool retransmissions_exhausted(Time now) const;
+  void enter_time_wait(Time now);
+  void send_window_probe(Time now);
+  void set_state(TcpState s);
+  // Ends the connection: CLOSED, with `err` as the program's pending error.
+  void terminate(int err);
+
+  uint32_t send_window_end() const { return snd_una_ + snd_wnd_; }
+  uint32_t flight_size() const { return snd_nxt_ - snd_una_; }
+  bool fin_queued() const { return fin_queued_; }
+  uint32_t fin_seq() const { return snd_una_ + static_cast<uint32_t>(snd_buf_.size()); }
+  bool fin_sent() const { return fin_queued_ && snd_nxt_ == fin_seq() + 1; }
+
+  const TcpEnvironment env_;
+  FourTuple tuple_;
+  TcpState state_ = TcpState::Closed;
+
+  // Send sequence space (RFC 9293 §3.3.1). snd_buf_ holds bytes from snd_una_.
+  uint32_t iss_;
+  uint32_t snd_una_;
+  uint32_t snd_nxt_;
+  uint32_t snd_wnd_ = 0;
+  uint32_t snd_wl1_ = 0;
+  uint32_t snd_wl2_ = 0;
+  uint32_t snd_max_;  // highest sequence number sent + 1
+  uint32_t snd_sml_;  // end of the last short segment sent (Minshall's Nagle)
+  uint16_t snd_mss_ = 536;
+  bool fin_queued_ = false;
+  ByteRing snd_buf_;
+
+  // Receive sequence space.
+  uint32_t irs_ = 0;
+  uint32_t rcv_nxt_ = 0;
+  uint32_t rcv_adv_edge_ = 0;  // right edge of the last advertised window
+  ByteRing rcv_buf_;
+
+  // Congestion control (slow start / congestion avoidance, RFC 5681).
+  uint32_t cwnd_;
+  uint32_t ssthresh_ = 0x7fffffff;
+
+  // Retransmission (RFC 6298 + Linux's time-based give-up).
+  RtoEstimator rtt_;
+  Time rto_ = kRtoInitial;
+  int retransmits_ = 0;                // consecutive timeouts (icsk_retransmits)
+  std::optional<Time> first_retrans_;  // when the retransmitted data first left (retrans_stamp)
+  std::optional<Time> retransmit_at_;
+  std::optional<Time> time_wait_until_;
+  std::optional<Time> fin_wait2_until_;
+  std::optional<Time> persist_at_;  // zero-window probe (RFC 9293 §3.8.6.1)
+  int probes_ = 0;
+  std::optional<uint32_t> rtt_seq_;  // segment being timed (Karn: not if retransmitted)
+  Time rtt_sent_{};
+
+  // Shutdown and errors (Linux's sk_shutdown bits and sk_err).
+  bool rcv_shutdown_ = false;
+  bool snd_shutdown_ = false;
+  int error_ = 0;
+  bool orphaned_ = false;
+  bool nodelay_ = false;
+  bool reuse_addr_ = false;
+  bool was_established_ = false;
+  bool ack_pending_ = false;
+  bool peer_fin_ = false;  // Linux SOCK_DONE: reads return 0 from now on
+};
+
+// The RST answering `seg` when no connection takes it (RFC 9293 §3.10.7.1).
+wire::TcpHeader reset_for(const wire::TcpSegment& seg);
+
+}  // namespace veer::core

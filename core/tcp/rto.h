@@ -1,0 +1,36 @@
+// Retransmission timeout (RFC 6298) with Linux's bounds, and Linux's model of
+// how long a given number of retransmissions takes (tcp_model_timeout).
+#pragma once
+
+#include "core/types.h"
+
+namespace veer::core {
+
+inline constexpr Time kRtoMin = std::chrono::milliseconds(200);  // Linux TCP_RTO_MIN
+inline constexpr Time kRtoMax = std::chrono::seconds(120);       // Linux TCP_RTO_MAX
+inline constexpr Time kRtoInitial = std::chrono::seconds(1);     // RFC 6298 §2.1, TCP_TIMEOUT_INIT
+inline constexpr Time kTimeWaitLength = std::chrono::seconds(60);  // Linux TCP_TIMEWAIT_LEN
+
+class RtoEstimator {
+ public:
+  // Feeds one RTT measurement (never from a retransmitted segment: Karn).
+  void sample(Time rtt);
+  // The current RTO before backoff, clamped to [kRtoMin, kRtoMax].
+  Time rto() const { return rto_; }
+  bool has_sample() const { return has_sample_; }
+  Time srtt() const { return srtt_; }
+  Time rttvar() const { return rttvar_; }
+
+ private:
+  bool has_sample_ = false;
+  Time srtt_{};
+  Time rttvar_{};
+  Time rto_ = kRtoInitial;
+};
+
+// How long Linux waits before `boundary` exponential retransmissions starting
+// from `rto_base` have all timed out: the time-based give-up of
+// retransmits_timed_out(). E.g. boundary 6, base 1 s: 127 s.
+Time model_timeout(int boundary, Time rto_base);
+
+}  // namespace veer::core

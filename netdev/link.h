@@ -1,0 +1,33 @@
+// Link setup in the current network namespace through rtnetlink
+// (libnl-route-3), never by running `ip`. Each call that changes something
+// returns an empty string on success, or a message naming what failed and why.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/types.h"
+
+namespace veer::netdev {
+
+// Creates the TAP `ifname` and marks it persistent so it outlives this
+// process (the only way to make a TAP is the TUNSETIFF ioctl; rtnetlink
+// cannot). Succeeds if `ifname` already exists as a TAP.
+std::string create_persistent_tap(const std::string& ifname);
+
+// Removes the link. A missing link is an error ("no such link").
+std::string delete_link(const std::string& ifname);
+
+std::string set_link_up(const std::string& ifname, bool up);
+std::string set_link_mtu(const std::string& ifname, int mtu);
+
+// Adds `prefix.addr` with its prefix length (and the subnet broadcast) to the
+// link. The address already being there counts as success.
+std::string add_address(const std::string& ifname, Ipv4Prefix prefix);
+
+// The kernel side's hardware address, or nullopt if the link is missing or
+// has no Ethernet address.
+std::optional<MacAddr> link_mac(const std::string& ifname);
+bool link_exists(const std::string& ifname);
+
+}  // namespace veer::netdev

@@ -1,0 +1,477 @@
+// TCP against a scripted peer in virtual time: the exact segments and times.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/unit/core/harness.h"
+
+namespace veer::test {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace wire::tcpflag;
+using core::TcpState;
+
+constexpr uint16_t kServerPort = 18000;
+constexpr uint16_t kPeerPort = 40000;
+constexpr uint32_t kPeerIsn = 5000;
+constexpr Time kHandshakeRtt = std::chrono::milliseconds(10);
+
+Bytes text(const std::string& s) {
+  return Bytes(reinterpret_cast<const std::byte*>(s.data()), s.size());
+}
+
+std::string as_string(const std::vector<std::byte>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+wire::TcpHeader seg(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window = 65535) {
+  wire::TcpHeader h;
+  h.src_port = kPeerPort;
+  h.dst_port = kServerPort;
+  h.flags = flags;
+  h.seq = seq;
+  h.ack = ack;
+  h.window = window;
+  return h;
+}
+
+// A listener on 18000 with one accepted connection from the peer.
+struct ServerFixture : ::testing::Test {
+  PeerHarness h;
+  SocketId listener{}, conn{};
+  uint32_t iss = 0;
+
+  void SetUp() override {
+    listener = h.stack().tcp_socket().value();
+    ASSERT_EQ(h.stack().bind(listener, {Ipv4Addr{}, kServerPort}), 0);
+    ASSERT_EQ(h.stack().listen(listener, 5), 0);
+    auto syn = seg(kSyn, kPeerIsn, 0);
+    syn.options.mss = 1460;
+    h.inject(syn);
+    auto synack = h.next_segment();
+    ASSERT_TRUE(synack);
+    iss = synack->tcp.seq;
+    h.advance_to(kHandshakeRtt);  // the first RTT sample: RTO = 10 + max(4 * 5, 200) ms
+    h.inject(seg(kAck, kPeerIsn + 1, iss + 1));
+    auto c = h.stack().accept(listener, nullptr);
+    ASSERT_TRUE(c.ok());
+    conn = c.value();
+  }
+};
+
+TEST(TcpPassiveOpen, SynAckCarriesMssAndLinuxInitialWindow) {
+  PeerHarness h;
+  auto l = h.stack().tcp_socket().value();
+  ASSERT_EQ(h.stack().bind(l, {Ipv4Addr{}, kServerPort}), 0);
+  ASSERT_EQ(h.stack().listen(l, 5), 0);
+  EXPECT_EQ(h.stack().accept(l, nullptr).err(), EAGAIN);
+  auto syn = seg(kSyn, kPeerIsn, 0);
+  syn.options.mss = 1460;
+  h.inject(syn);
+  auto sa = h.next_segment();
+  ASSERT_TRUE(sa);
+  EXPECT_EQ(sa->tcp.flags, kSyn | kAck);
+  EXPECT_EQ(sa->tcp.ack, kPeerIsn + 1);
+  EXPECT_EQ(sa->tcp.options.mss, 1460);
+  EXPECT_EQ(sa->tcp.window, 64240);  // 44 * 1460, as Linux offers
+  EXPECT_EQ(sa->tcp.src_port, kServerPort);
+  EXPECT_EQ(sa->ip.src, kIpA);
+  EXPECT_EQ(h.stack().readiness(l) & core::ready::kIn, 0u);
+  h.inject(seg(kAck, kPeerIsn + 1, sa->tcp.seq + 1));
+  EXPECT_EQ(h.stack().readiness(l) & core::ready::kIn, core::ready::kIn);
+  Endpoint peer;
+  auto c = h.stack().accept(l, &peer);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(peer, (Endpoint{kIpB, kPeerPort}));
+  EXPECT_EQ(h.stack().state(c.value()), TcpState::Established);
+  EXPECT_EQ(h.stack().counters().tcp_passive_opens, 1u);
+  EXPECT_FALSE(h.next_segment()) << "the handshake's ACK needs no answer";
+}
+
+TEST(TcpPassiveOpen, SynAckRetransmittedWithBackoffThenGivenUp) {
+  PeerHarness h;
+  auto l = h.stack().tcp_socket().value();
+  h.stack().bind(l, {Ipv4Addr{}, kServerPort});
+  h.stack().listen(l, 5);
+  h.inject(seg(kSyn, kPeerIsn, 0));
+  std::vector<Time> sent;
+  for (Time t = 0s; t <= 70s; t += 10ms) {
+    h.advance_to(t);
+    while (auto s = h.next_segment()) {
+      EXPECT_EQ(s->tcp.flags, kSyn | kAck);
+      sent.push_back(h.now());
+    }
+  }
+  // tcp_synack_retries = 5: at 0, 1, 3, 7, 15, 31 s; dropped at 63 s.
+  EXPECT_EQ(sent, (std::vector<Time>{0s, 1s, 3s, 7s, 15s, 31s}));
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+}
+
+TEST(TcpRst, SegmentsToAClosedPortAreAnsweredWithRst) {
+  PeerHarness h;
+  h.inject(seg(kSyn, kPeerIsn, 0));
+  auto r = h.next_segment();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->tcp.flags, kRst | kAck);
+  EXPECT_EQ(r->tcp.seq, 0u);
+  EXPECT_EQ(r->tcp.ack, kPeerIsn + 1);
+  // With ACK set the RST takes its sequence number from the ACK field.
+  h.inject(seg(kAck, kPeerIsn + 1, 777));
+  r = h.next_segment();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->tcp.flags, kRst);
+  EXPECT_EQ(r->tcp.seq, 777u);
+  // A RST is never answered.
+  h.inject(seg(kRst, kPeerIsn + 1, 0));
+  EXPECT_FALSE(h.next_segment());
+  EXPECT_EQ(h.stack().counters().tcp_rst_sent, 2u);
+}
+
+TEST_F(ServerFixture, DataBothWaysWithCumulativeAcks) {
+  h.inject(seg(kAck | kPsh, kPeerIsn + 1, iss + 1), text("hello"));
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->tcp.flags, kAck);
+  EXPECT_EQ(ack->tcp.ack, kPeerIsn + 6);
+  std::vector<std::byte> buf(64);
+  auto n = h.stack().recv(conn, buf, h.now());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(as_string({buf.begin(), buf.begin() + static_cast<long>(n.value())}), "hello");
+  EXPECT_EQ(h.stack().recv(conn, buf, h.now()).err(), EAGAIN);
+
+  ASSERT_EQ(h.stack().send(conn, text("world!"), h.now()).value(), 6u);
+  auto data = h.next_segment();
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->tcp.flags, kAck | kPsh);
+  EXPECT_EQ(data->tcp.seq, iss + 1);
+  EXPECT_EQ(as_string(data->payload), "world!");
+  EXPECT_EQ(h.stack().bytes_unacked(conn), 6u);
+  h.inject(seg(kAck, kPeerIsn + 6, iss + 7));
+  EXPECT_EQ(h.stack().bytes_unacked(conn), 0u);
+}
+
+TEST_F(ServerFixture, LargeWriteIsSegmentedAtTheMssAndLimitedByTheWindow) {
+  std::string big(10000, 'x');
+  h.inject(seg(kAck, kPeerIsn + 1, iss + 1, 4000));  // peer window 4000
+  ASSERT_EQ(h.stack().send(conn, text(big), h.now()).value(), 10000u);
+  std::vector<size_t> sizes;
+  while (auto s = h.next_segment()) sizes.push_back(s->payload.size());
+  EXPECT_EQ(sizes, (std::vector<size_t>{1460, 1460}));  // a third would pass 4000
+  h.inject(seg(kAck, kPeerIsn + 1, iss + 1 + 2920, 65535));
+  sizes.clear();
+  while (auto s = h.next_segment()) sizes.push_back(s->payload.size());
+  // cwnd is 11 segments after the ACK (slow start): the rest fits, and the
+  // short last segment goes out at once (Nagle with Minshall's rule: no
+  // small segment is unacknowledged).
+  size_t total = 0;
+  for (size_t s : sizes) total += s;
+  EXPECT_EQ(total, 10000u - 2920u);
+}
+
+TEST_F(ServerFixture, LostDataIsRetransmittedAtTheRtoWithBackoff) {
+  ASSERT_EQ(h.stack().send(conn, text("x"), h.now()).value(), 1u);
+  auto first = h.next_segment();
+  ASSERT_TRUE(first);
+  // Sent at 10 ms with RTO 210 ms, doubling: 220, 640, 1480 ms.
+  std::vector<Time> sent;
+  for (Time t = 11ms; t <= 1600ms; t += 1ms) {
+    h.advance_to(t);
+    while (auto s = h.next_segment()) {
+      EXPECT_EQ(s->tcp.seq, iss + 1);
+      EXPECT_EQ(as_string(s->payload), "x");
+      sent.push_back(h.now());
+    }
+  }
+  EXPECT_EQ(sent, (std::vector<Time>{220ms, 640ms, 1480ms}));
+  EXPECT_EQ(h.stack().counters().tcp_retrans_segments, 3u);
+}
+
+TEST_F(ServerFixture, PassiveCloseThroughCloseWaitAndLastAck) {
+  h.inject(seg(kAck | kFin, kPeerIsn + 1, iss + 1));
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->tcp.ack, kPeerIsn + 2);
+  EXPECT_EQ(h.stack().state(conn), TcpState::CloseWait);
+  std::vector<std::byte> buf(8);
+  EXPECT_EQ(h.stack().recv(conn, buf, h.now()).value(), 0u) << "EOF";
+  EXPECT_TRUE(h.stack().readiness(conn) & core::ready::kRdHup);
+  ASSERT_EQ(h.stack().close(conn, h.now()), 0);
+  auto fin = h.next_segment();
+  ASSERT_TRUE(fin);
+  EXPECT_EQ(fin->tcp.flags, kAck | kFin);
+  EXPECT_EQ(fin->tcp.seq, iss + 1);
+  EXPECT_EQ(h.stack().connection_count(), 1u);  // LAST_ACK
+  h.inject(seg(kAck, kPeerIsn + 2, iss + 2));
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+}
+
+TEST_F(ServerFixture, ActiveCloseThroughFinWaitAndTimeWaitOf60Seconds) {
+  ASSERT_EQ(h.stack().shutdown(conn, core::Shut::Write, h.now()), 0);
+  auto fin = h.next_segment();
+  ASSERT_TRUE(fin);
+  EXPECT_EQ(fin->tcp.flags, kAck | kFin);
+  EXPECT_EQ(h.stack().state(conn), TcpState::FinWait1);
+  EXPECT_EQ(h.stack().send(conn, text("late"), h.now()).err(), EPIPE);
+  h.inject(seg(kAck, kPeerIsn + 1, iss + 2));
+  EXPECT_EQ(h.stack().state(conn), TcpState::FinWait2);
+  // Half-close: the peer may still send; we still read it.
+  h.inject(seg(kAck | kPsh, kPeerIsn + 1, iss + 2), text("sorted"));
+  std::vector<std::byte> buf(16);
+  EXPECT_EQ(h.stack().recv(conn, buf, h.now()).value(), 6u);
+  h.next_segment();
+  h.advance_to(5s);
+  h.inject(seg(kAck | kFin, kPeerIsn + 7, iss + 2));
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->tcp.ack, kPeerIsn + 8);
+  EXPECT_EQ(h.stack().state(conn), TcpState::TimeWait);
+  ASSERT_EQ(h.stack().close(conn, h.now()), 0);
+  h.advance_to(5s + 60s - 1ms);
+  EXPECT_EQ(h.stack().connection_count(), 1u);
+  // A retransmitted FIN in TIME_WAIT is ACKed again.
+  h.inject(seg(kAck | kFin, kPeerIsn + 7, iss + 2));
+  auto again = h.next_segment();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->tcp.ack, kPeerIsn + 8);
+  h.advance_to(5s + 60s - 1ms + 60s);
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+}
+
+TEST_F(ServerFixture, OrphanedFinWait2ExpiresAfterFinTimeout) {
+  ASSERT_EQ(h.stack().close(conn, h.now()), 0);
+  auto fin = h.next_segment();
+  ASSERT_TRUE(fin);
+  h.inject(seg(kAck, kPeerIsn + 1, iss + 2));
+  EXPECT_EQ(h.stack().connection_count(), 1u);  // FIN_WAIT2, orphaned
+  h.advance_to(kHandshakeRtt + 60s - 1ms);
+  EXPECT_EQ(h.stack().connection_count(), 1u);
+  h.advance_to(kHandshakeRtt + 60s);
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+  EXPECT_FALSE(h.next_segment()) << "Linux drops the orphan silently";
+}
+
+TEST_F(ServerFixture, CloseWithUnreadDataSendsRst) {
+  h.inject(seg(kAck | kPsh, kPeerIsn + 1, iss + 1), text("unread"));
+  h.next_segment();
+  ASSERT_EQ(h.stack().close(conn, h.now()), 0);
+  auto rst = h.next_segment();
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->tcp.flags, kRst | kAck);
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+}
+
+TEST_F(ServerFixture, ExactRstResetsAndInWindowRstGetsAChallengeAck) {
+  h.inject(seg(kRst, kPeerIsn + 100, 0));  // in window, not exact
+  auto challenge = h.next_segment();
+  ASSERT_TRUE(challenge);
+  EXPECT_EQ(challenge->tcp.flags, kAck);
+  EXPECT_EQ(challenge->tcp.ack, kPeerIsn + 1);
+  EXPECT_EQ(h.stack().state(conn), TcpState::Established);
+  h.inject(seg(kRst, kPeerIsn + 1, 0));
+  EXPECT_EQ(h.stack().state(conn), TcpState::Closed);
+  std::vector<std::byte> buf(8);
+  EXPECT_EQ(h.stack().recv(conn, buf, h.now()).err(), ECONNRESET);
+  EXPECT_EQ(h.stack().recv(conn, buf, h.now()).value(), 0u);
+  EXPECT_EQ(h.stack().send(conn, text("x"), h.now()).err(), EPIPE);
+}
+
+// --- Active open ---------------------------------------------------------------
+
+struct ClientFixture : ::testing::Test {
+  // SYN send times until connect() fails, and when it failed.
+  std::pair<std::vector<Time>, Time> blackholed_connect(int syn_retries, int linear) {
+    auto cfg = make_config(kMacA, kIpA);
+    cfg.tcp.syn_retries = syn_retries;
+    cfg.tcp.syn_linear_timeouts = linear;
+    PeerHarness h(cfg);
+    auto s = h.stack().tcp_socket().value();
+    EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), EINPROGRESS);
+    std::vector<Time> syns;
+    Time failed{};
+    for (Time t = 0s; t <= 200s; t += 10ms) {
+      h.advance_to(t);
+      while (auto seg = h.next_segment()) {
+        EXPECT_EQ(seg->tcp.flags, kSyn);
+        EXPECT_EQ(seg->tcp.options.mss, 1460);
+        syns.push_back(h.now());
+      }
+      if (h.stack().readiness(s) & core::ready::kErr) {
+        failed = h.now();
+        EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), ETIMEDOUT);
+        break;
+      }
+    }
+    return {syns, failed};
+  }
+};
+
+TEST_F(ClientFixture, SynRetries1Linear0) {
+  auto [syns, failed] = blackholed_connect(1, 0);
+  EXPECT_EQ(syns, (std::vector<Time>{0s, 1s}));
+  EXPECT_EQ(failed, 3s);
+}
+
+TEST_F(ClientFixture, SynRetries1Linear4) {
+  auto [syns, failed] = blackholed_connect(1, 4);
+  EXPECT_EQ(syns, (std::vector<Time>{0s, 1s, 2s}));
+  EXPECT_EQ(failed, 3s);
+}
+
+TEST_F(ClientFixture, SynRetries2Linear4) {
+  auto [syns, failed] = blackholed_connect(2, 4);
+  EXPECT_EQ(syns, (std::vector<Time>{0s, 1s, 2s, 3s, 4s, 5s}));
+  EXPECT_EQ(failed, 7s);
+}
+
+TEST_F(ClientFixture, SynRetries6Linear0IsTheClassicLabSchedule) {
+  auto [syns, failed] = blackholed_connect(6, 0);
+  EXPECT_EQ(syns, (std::vector<Time>{0s, 1s, 3s, 7s, 15s, 31s, 63s}));
+  EXPECT_EQ(failed, 127s);
+}
+
+TEST_F(ClientFixture, DefaultSchedule) {
+  auto [syns, failed] = blackholed_connect(6, 4);
+  EXPECT_EQ(syns, (std::vector<Time>{0s, 1s, 2s, 3s, 4s, 5s, 7s, 11s, 19s, 35s, 67s}));
+  EXPECT_EQ(failed, 131s);
+}
+
+TEST(TcpActiveOpen, RefusedByRst) {
+  PeerHarness h;
+  auto s = h.stack().tcp_socket().value();
+  EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), EINPROGRESS);
+  EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), EALREADY);
+  auto syn = h.next_segment();
+  ASSERT_TRUE(syn);
+  wire::TcpHeader rst;
+  rst.src_port = 80, rst.dst_port = syn->tcp.src_port;
+  rst.flags = kRst | kAck, rst.ack = syn->tcp.seq + 1;
+  h.inject(rst);
+  EXPECT_TRUE(h.stack().readiness(s) & core::ready::kErr);
+  EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), ECONNREFUSED);
+  EXPECT_EQ(h.stack().counters().tcp_attempt_fails, 1u);
+}
+
+TEST(TcpActiveOpen, HandshakeThenFirstRepeatedConnectReturnsZeroThenEisconn) {
+  PeerHarness h;
+  auto s = h.stack().tcp_socket().value();
+  h.stack().connect(s, {kIpB, 80}, h.now());
+  auto syn = h.next_segment();
+  ASSERT_TRUE(syn);
+  uint16_t port = syn->tcp.src_port;
+  EXPECT_GE(port, 32768);
+  EXPECT_LE(port, 60999);
+  wire::TcpHeader sa;
+  sa.src_port = 80, sa.dst_port = port, sa.flags = kSyn | kAck;
+  sa.seq = 9000, sa.ack = syn->tcp.seq + 1, sa.window = 29200;
+  sa.options.mss = 1400;
+  h.advance_to(3ms);
+  h.inject(sa);
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->tcp.flags, kAck);
+  EXPECT_EQ(ack->tcp.ack, 9001u);
+  EXPECT_EQ(h.stack().state(s), TcpState::Established);
+  EXPECT_TRUE(h.stack().readiness(s) & core::ready::kOut);
+  EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), 0);
+  EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), EISCONN);
+  EXPECT_EQ(h.stack().remote_endpoint(s), (Endpoint{kIpB, 80}));
+  // The peer's MSS bounds our segments.
+  std::string big(3000, 'y');
+  h.stack().send(s, text(big), h.now());
+  auto d = h.next_segment();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->payload.size(), 1400u);
+}
+
+TEST(TcpBind, AddressInUseUnlessReuseAddrAndTimeWaitRemains) {
+  PeerHarness h;
+  auto a = h.stack().tcp_socket().value();
+  ASSERT_EQ(h.stack().bind(a, {Ipv4Addr{}, kServerPort}), 0);
+  auto b = h.stack().tcp_socket().value();
+  EXPECT_EQ(h.stack().bind(b, {Ipv4Addr{}, kServerPort}), EADDRINUSE);
+  EXPECT_EQ(h.stack().bind(b, {Ipv4Addr::of(10, 9, 9, 9), 1}), EADDRNOTAVAIL);
+  h.stack().close(a, h.now());
+  EXPECT_EQ(h.stack().bind(b, {Ipv4Addr{}, kServerPort}), 0);
+}
+
+// --- Two stacks ---------------------------------------------------------------
+
+std::string pattern(size_t n) {
+  std::string s(n, '\0');
+  uint32_t x = 12345;
+  for (auto& c : s) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+// Client on A sends `data` to a server on B, which echoes nothing and reads
+// all of it; both close. Returns what the server read.
+std::string transfer(SimLink& link, const std::string& data) {
+  Stack& a = link.a();
+  Stack& b = link.b();
+  auto l = b.tcp_socket().value();
+  EXPECT_EQ(b.bind(l, {Ipv4Addr{}, 5001}), 0);
+  EXPECT_EQ(b.listen(l, 1), 0);
+  auto c = a.tcp_socket().value();
+  EXPECT_EQ(a.connect(c, {kIpB, 5001}, link.now()), EINPROGRESS);
+  SocketId srv{};
+  EXPECT_TRUE(link.run_until_true([&] {
+    auto r = b.accept(l, nullptr);
+    if (r.ok()) srv = r.value();
+    return r.ok();
+  })) << "A: "
+      << a.counters().tcp_tx_segments << " sent, " << a.counters().arp_requests_sent
+      << " arp; B: " << b.counters().tcp_rx_segments << " received, "
+      << b.counters().tcp_tx_segments << " sent, state " << int(*a.state(c));
+  size_t sent = 0;
+  std::string got;
+  std::vector<std::byte> buf(8192);
+  bool closed = false, eof = false;
+  EXPECT_TRUE(link.run_until_true(
+      [&] {
+        if (sent < data.size()) {
+          auto r = a.send(c, text(data).subspan(sent), link.now());
+          if (r.ok()) sent += r.value();
+        } else if (!closed) {
+          a.close(c, link.now());
+          closed = true;
+        }
+        for (;;) {
+          auto r = b.recv(srv, buf, link.now());
+          if (!r.ok()) break;
+          if (r.value() == 0) {
+            eof = true;
+            break;
+          }
+          got.append(reinterpret_cast<const char*>(buf.data()), r.value());
+        }
+        return eof;
+      },
+      std::chrono::seconds(3600)));
+  b.close(srv, link.now());
+  b.close(l, link.now());
+  link.run_for(200s);  // TIME_WAIT and friends run out
+  EXPECT_EQ(a.connection_count(), 0u);
+  EXPECT_EQ(b.connection_count(), 0u);
+  return got;
+}
+
+TEST(TwoStacks, OneMegabyteArrivesIntactOnACleanLink) {
+  SimLink link;
+  std::string data = pattern(1 << 20);
+  EXPECT_EQ(transfer(link, data), data);
+  EXPECT_EQ(link.a().counters().tcp_retrans_segments, 0u);
+}
+
+TEST(TwoStacks, OneMegabyteArrivesIntactWithLossAndDuplication) {
+  SimLink link(SimLink::Options{std::chrono::milliseconds(5), 0.02, 0.01, 7});
+  std::string data = pattern(1 << 20);
+  EXPECT_EQ(transfer(link, data), data);
+  EXPECT_GT(link.a().counters().tcp_retrans_segments, 0u);
+}
+
+}  // namespace
+}  // namespace veer::test
