@@ -836,4 +836,16 @@ size_t Stack::connection_count() const {
   return n;
 }
 
+size_t Stack::connections_with_pending_output() const {
+  constexpr uint32_t kBusy = state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived) |
+                             state_bit(TcpState::FinWait1) | state_bit(TcpState::Closing) |
+                             state_bit(TcpState::LastAck);
+  size_t n = 0;
+  for (const auto& [t, r] : impl_->conns) {
+    TcpState st = r.conn->state();
+    if (in_state(st, kBusy) || (st != TcpState::Closed && r.conn->bytes_unacked() > 0)) ++n;
+  }
+  return n;
+}
+
 }  // namespace veer::core

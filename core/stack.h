@@ -95,6 +95,9 @@ class Stack {
   // Connections the stack still tracks, orphans (closed by the program but
   // still in FIN_WAIT/TIME_WAIT …) included.
   size_t connection_count() const;
+  // Connections with data or a FIN not yet acknowledged, or a handshake in
+  // progress: what a process should let finish before it exits.
+  size_t connections_with_pending_output() const;
 
  private:
   struct Impl;

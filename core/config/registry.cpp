@@ -143,6 +143,13 @@ constexpr std::array kKnobs = {
          .kind = Kind::Path,
          .default_value = "",
          .help = "File to append the log to; empty means stderr"},
+    Knob{.name = "exit_linger_ms",
+         .kind = Kind::Int,
+         .default_value = "2000",
+         .min = 0,
+         .max = 600000,
+         .help = "At exit, how long to let unacknowledged data and FINs finish (the "
+                 "kernel would carry on after the program; an in-process stack cannot)"},
 };
 #pragma GCC diagnostic pop
 
