@@ -30,4 +30,9 @@ std::string add_address(const std::string& ifname, Ipv4Prefix prefix);
 std::optional<MacAddr> link_mac(const std::string& ifname);
 bool link_exists(const std::string& ifname);
 
+// Whether `ifname` exists in the current namespace and is a TAP (not a TUN, not
+// another kind of link). Asks the driver through ETHTOOL_GDRVINFO rather than
+// reading /sys, whose view belongs to the namespace sysfs was mounted in.
+bool is_tap_link(const std::string& ifname);
+
 }  // namespace veer::netdev

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "netdev/link.h"
+
 namespace veer::netdev {
 namespace {
 

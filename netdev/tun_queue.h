@@ -13,9 +13,4 @@ namespace veer::netdev {
 // to a message that names the likely fix.
 int open_tap_queue(const std::string& ifname, std::string* error);
 
-// Whether `ifname` exists in the current namespace and is a TAP (not a TUN, not
-// another kind of link). Asks the driver through ETHTOOL_GDRVINFO rather than
-// reading /sys, whose view belongs to the namespace sysfs was mounted in.
-bool is_tap_link(const std::string& ifname);
-
 }  // namespace veer::netdev

@@ -62,8 +62,9 @@ std::string accepted_text(const Knob& knob);
 inline constexpr std::string_view kConfigFileEnv = "VEER_CONFIG";  // path of a config file
 inline constexpr std::string_view kSysctlEnv = "VEER_SYSCTL";      // "key=value key=value"
 inline constexpr std::string_view kActiveEnv = "VEER_ACTIVE";      // reserved for `veer run`
-inline constexpr std::array<std::string_view, 3> kReservedEnv = {kConfigFileEnv, kSysctlEnv,
-                                                                 kActiveEnv};
+inline constexpr std::string_view kLibraryEnv = "VEER_LIBRARY";    // `veer run`: libveer.so to use
+inline constexpr std::array<std::string_view, 4> kReservedEnv = {kConfigFileEnv, kSysctlEnv,
+                                                                 kLibraryEnv, kActiveEnv};
 
 bool is_reserved_env(std::string_view var);
 

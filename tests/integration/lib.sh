@@ -1,0 +1,84 @@
+# Shared helpers for the integration tests. Each test runs in a network
+# namespace of its own with a TAP device made by `veer net up`; the namespace,
+# its devices and every process started in it are removed on exit, whatever
+# happens. Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN).
+set -euo pipefail
+
+: "${IT_BIN:?IT_BIN must name the bin directory of the build}"
+VEER="$IT_BIN/veer"
+NS="veer-it-$(basename "${BASH_SOURCE[1]}" .sh | tr -c 'a-z0-9\n' '-' | cut -c1-20)-$$"
+WORK="$(mktemp -d /tmp/veer-it.XXXXXX)"
+BG_PIDS=()
+
+log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+fail() {
+  log "FAIL: $*"
+  exit 1
+}
+
+cleanup() {
+  local rc=$?
+  for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Anything still running inside the namespace goes with it.
+  if ip netns pids "$NS" >/dev/null 2>&1; then
+    ip netns pids "$NS" | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$NS" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ]; then
+    for f in "$WORK"/*.out; do
+      [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+    done
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" -eq 0 ] || fail "integration tests need root (network namespaces, TAP devices)"
+
+# Runs a command inside the test's namespace.
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# Creates the namespace and the demo topology inside it: TAP veer0 with the
+# kernel at 10.77.0.1/24 and veer at 10.77.0.2.
+setup_ns() {
+  ip netns add "$NS"
+  in_ns ip link set lo up
+  in_ns "$VEER" net up "$@" >"$WORK/net-up.out" 2>&1 || {
+    cat "$WORK/net-up.out"
+    fail "veer net up"
+  }
+}
+
+# Starts a command in the namespace in the background with its output in
+# $WORK/NAME.out; sets LAST_PID.
+start_bg() {
+  local name=$1
+  shift
+  in_ns "$@" >"$WORK/$name.out" 2>&1 </dev/null &
+  LAST_PID=$!
+  BG_PIDS+=("$LAST_PID")
+}
+
+# Waits until $WORK/NAME.out contains PATTERN (grep -E), at most SECONDS.
+wait_for_output() {
+  local name=$1 pattern=$2 seconds=${3:-10}
+  local deadline=$((SECONDS + seconds))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    grep -qE -- "$pattern" "$WORK/$name.out" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "--- $WORK/$name.out:"
+  cat "$WORK/$name.out" || true
+  fail "no '$pattern' from $name within ${seconds}s"
+}
+
+# Fails unless FILE contains PATTERN (grep -E).
+expect_in() {
+  local file=$1 pattern=$2
+  grep -qE -- "$pattern" "$file" || {
+    echo "--- $file:"
+    cat "$file"
+    fail "expected '$pattern' in $file"
+  }
+}

@@ -1,0 +1,131 @@
+// `veer net up|down`: the demo topology. One persistent TAP whose kernel side
+// holds host_address; veer's stack answers for `address` on the other side of
+// it. Everything goes through netlink (netdev/link.h) in the caller's network
+// namespace.
+#include <cstdio>
+#include <string>
+
+#include "core/config/config.h"
+#include "netdev/link.h"
+#include "tools/command.h"
+#include "tools/options.h"
+
+namespace veer::tools {
+namespace {
+
+constexpr std::string_view kName = "net";
+
+// Prints one finished step, in the words an operator would use.
+void step(const std::string& text) {
+  std::printf("%s\n", text.c_str());
+}
+
+// Every step is idempotent (an existing TAP, address or MTU is fine), so
+// running `up` again repairs a half-made topology instead of failing on it.
+int net_up(const config::Config& config) {
+  const std::string dev = config.device_name();
+  const int mtu = config.get_int("mtu");
+  const Ipv4Prefix host = config.host_address();
+  const Ipv4Prefix veer = config.stack_config().address;
+
+  bool existed = netdev::is_tap_link(dev);
+  if (auto error = netdev::create_persistent_tap(dev); !error.empty()) {
+    return fail(kName, error, kExitFailure);
+  }
+  step(existed ? "TAP " + dev + " already exists" : "created TAP " + dev);
+
+  if (auto error = netdev::set_link_mtu(dev, mtu); !error.empty()) {
+    return fail(kName, error, kExitFailure);
+  }
+  step("MTU " + std::to_string(mtu) + " on " + dev);
+
+  if (auto error = netdev::add_address(dev, host); !error.empty()) {
+    return fail(kName, error, kExitFailure);
+  }
+  step("kernel side " + host.to_string() + " on " + dev + ", veer at " + veer.addr.to_string());
+  // The configuration allows it, but then the kernel has no connected route
+  // to veer and nothing reaches it without one added by hand.
+  if (!host.contains(veer.addr)) {
+    std::fprintf(stderr, "veer net: warning: veer's address %s is outside %s\n",
+                 veer.addr.to_string().c_str(), host.to_string().c_str());
+  }
+
+  if (auto error = netdev::set_link_up(dev, true); !error.empty()) {
+    return fail(kName, error, kExitFailure);
+  }
+  step(dev + " is up");
+  return kExitOk;
+}
+
+int net_down(const config::Config& config) {
+  const std::string dev = config.device_name();
+  if (!netdev::link_exists(dev)) {
+    step("no link " + dev + " here, nothing to remove");
+    return kExitOk;
+  }
+  // The device knob may name any link (tap:eth0); only ever remove a TAP.
+  if (!netdev::is_tap_link(dev)) {
+    return fail(kName, dev + " is not a TAP device; not removing it", kExitFailure);
+  }
+  if (auto error = netdev::delete_link(dev); !error.empty()) {
+    return fail(kName, error, kExitFailure);
+  }
+  step("removed TAP " + dev);
+  return kExitOk;
+}
+
+int run(std::span<char* const> args) {
+  ConfigOptions options;
+  std::string action;
+  for (size_t i = 0; i < args.size();) {
+    std::string_view arg = args[i];
+    if (is_help_flag(arg)) return show_usage(kNetCommand);
+    std::string error;
+    Taken taken = take_config_option(args, i, options, &error);
+    if (taken == Taken::Error) return usage_error(kName, error);
+    if (taken == Taken::Yes) continue;
+    if (arg.starts_with('-'))
+      return usage_error(kName, "unknown option '" + std::string(arg) + "'");
+    if (!action.empty()) return usage_error(kName, "unexpected '" + std::string(arg) + "'");
+    action = arg;
+    ++i;
+  }
+  if (action.empty()) return usage_error(kName, "missing 'up' or 'down'");
+  if (action != "up" && action != "down") {
+    return usage_error(kName, "unknown action '" + action + "' (expected 'up' or 'down')");
+  }
+
+  config::Config config;
+  if (auto refused = load_with_options(options, config)) {
+    return fail(kName, refused->message, kExitUsage);
+  }
+  return action == "up" ? net_up(config) : net_down(config);
+}
+
+}  // namespace
+
+const Command kNetCommand = {
+    .name = kName,
+    .summary = "create or remove the TAP device veer's stack runs on",
+    .usage =
+        "usage: veer net up [--config FILE] [-s KEY=VALUE]...\n"
+        "       veer net down [--config FILE] [-s KEY=VALUE]...\n"
+        "\n"
+        "up    creates the persistent TAP named by the `device` knob (tap:veer0),\n"
+        "      sets its MTU to `mtu`, gives the kernel side `host_address`\n"
+        "      (10.77.0.1/24) and brings it up. Running it again is harmless.\n"
+        "      veer itself answers at `address` (10.77.0.2) on the other side.\n"
+        "down  removes that TAP; a missing one is not an error.\n"
+        "\n"
+        "Both act in the current network namespace and need CAP_NET_ADMIN there.\n"
+        "\n"
+        "Options:\n"
+        "  --config FILE      read FILE after /etc/veer.conf\n"
+        "  -s, --set KEY=VAL  set one knob (may be repeated)\n"
+        "\n"
+        "Exit status: 0 done, 1 the kernel refused a step, 2 a bad command line\n"
+        "or configuration.\n",
+    .run = run,
+};
+
+}  // namespace veer::tools
