@@ -77,6 +77,7 @@ void TcpConnection::open_active(Time now) {
 void TcpConnection::open_passive(const wire::TcpSegment& syn, Time now) {
   irs_ = syn.header.seq;
   rcv_nxt_ = irs_ + 1;
+  rcv_adv_edge_ = rcv_nxt_;
   snd_mss_ = std::min(syn.header.options.mss.value_or(kDefaultMss), env_.local_mss);
   cwnd_ = 10u * snd_mss_;  // RFC 6928
   snd_wnd_ = syn.header.window;
@@ -288,6 +289,7 @@ void TcpConnection::segment_in_syn_sent(const wire::TcpSegment& seg, Time now) {
   if (!h.has(kSyn)) return;
   irs_ = h.seq;
   rcv_nxt_ = h.seq + 1;
+  rcv_adv_edge_ = rcv_nxt_;  // nothing advertised yet in this sequence space
   snd_mss_ = std::min(h.options.mss.value_or(kDefaultMss), env_.local_mss);
   cwnd_ = 10u * snd_mss_;
   if (ack_ok) {
@@ -541,7 +543,7 @@ uint16_t TcpConnection::advertised_window() const {
   }
   // Never move the right edge back (RFC 9293 §3.8.6.2.2).
   uint32_t promised = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
-  return static_cast<uint16_t>(std::max(win, promised));
+  return static_cast<uint16_t>(std::min(std::max(win, promised), kMaxUnscaledWindow));
 }
 
 void TcpConnection::send_ack() {

@@ -363,14 +363,17 @@ TEST(TcpActiveOpen, HandshakeThenFirstRepeatedConnectReturnsZeroThenEisconn) {
   EXPECT_LE(port, 60999);
   wire::TcpHeader sa;
   sa.src_port = 80, sa.dst_port = port, sa.flags = kSyn | kAck;
-  sa.seq = 9000, sa.ack = syn->tcp.seq + 1, sa.window = 29200;
+  // An ISN in the upper half of the sequence space: the window offered in
+  // the handshake's ACK must not depend on it.
+  sa.seq = 3699316358u, sa.ack = syn->tcp.seq + 1, sa.window = 29200;
   sa.options.mss = 1400;
   h.advance_to(3ms);
   h.inject(sa);
   auto ack = h.next_segment();
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->tcp.flags, kAck);
-  EXPECT_EQ(ack->tcp.ack, 9001u);
+  EXPECT_EQ(ack->tcp.ack, 3699316359u);
+  EXPECT_EQ(ack->tcp.window, 64240) << "the handshake's ACK offers the full window";
   EXPECT_EQ(h.stack().state(s), TcpState::Established);
   EXPECT_TRUE(h.stack().readiness(s) & core::ready::kOut);
   EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), 0);
