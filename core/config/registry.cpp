@@ -61,8 +61,8 @@ constexpr std::array kKnobs = {
          .default_value = "2",
          .min = 0,
          .max = 2,
-         .help = "Reuse TIME_WAIT ports for new outgoing connections: 0 never, 1 always, "
-                 "2 loopback only",
+         .help = "Reuse a TIME_WAIT 4-tuple for a new outgoing connection: 0 never, 1 when "
+                 "the peer's timestamps make it safe, 2 loopback only",
          .sysctl = true},
     Knob{.name = "net.ipv4.ip_local_port_range",
          .kind = Kind::PortRange,
