@@ -183,22 +183,32 @@ VEER_EXPORT int getsockopt(int fd, int level, int name, void* val, socklen_t* le
   return e ? e->getsockopt(fd, level, name, val, len) : real::getsockopt(fd, level, name, val, len);
 }
 
-VEER_EXPORT int fcntl(int fd, int cmd, ...) {
-  va_list ap;
-  va_start(ap, cmd);
+namespace {
+
+int forward_fcntl(int fd, int cmd, va_list ap) {
+  // Every fcntl argument fits in a long on LP64 (ints and pointers alike).
   long arg = va_arg(ap, long);
-  va_end(ap);
   Engine* e = owner(fd);
   return e ? e->fcntl(fd, cmd, arg) : real::fcntl(fd, cmd, arg);
 }
 
+}  // namespace
+
+VEER_EXPORT int fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  int r = forward_fcntl(fd, cmd, ap);
+  va_end(ap);
+  return r;
+}
+
+// glibc 2.28+ also exports fcntl64; programs built with it call that name.
 VEER_EXPORT int fcntl64(int fd, int cmd, ...) {
   va_list ap;
   va_start(ap, cmd);
-  long arg = va_arg(ap, long);
+  int r = forward_fcntl(fd, cmd, ap);
   va_end(ap);
-  Engine* e = owner(fd);
-  return e ? e->fcntl(fd, cmd, arg) : real::fcntl(fd, cmd, arg);
+  return r;
 }
 
 // glibc's fortified entry points (_FORTIFY_SOURCE): check the buffer, then

@@ -92,20 +92,13 @@ void TcpConnection::open_passive(const wire::TcpSegment& syn, Time now) {
 }
 
 void TcpConnection::send_syn(bool with_ack, Time now) {
-  wire::TcpHeader h;
-  h.src_port = tuple_.local.port;
-  h.dst_port = tuple_.remote.port;
-  h.seq = iss_;
-  h.ack = with_ack ? rcv_nxt_ : 0;
-  h.flags = with_ack ? (kSyn | kAck) : kSyn;
+  wire::TcpHeader h = header(iss_, with_ack ? (kSyn | kAck) : kSyn);
   // The window in a SYN is never scaled: Linux offers the largest multiple
   // of the MSS that fits (64240 for MSS 1460).
   uint32_t space = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.free()), kMaxUnscaledWindow);
   h.window = static_cast<uint16_t>(space / env_.local_mss * env_.local_mss);
   h.options.mss = env_.local_mss;
-  if (with_ack) rcv_adv_edge_ = rcv_nxt_ + h.window;
-  env_.output.send_segment(tuple_, h, {});
-  ++env_.counters.tcp_tx_segments;
+  emit(h, {});
   snd_nxt_ = iss_ + 1;
   if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
   arm_retransmit(now);
@@ -200,14 +193,9 @@ void TcpConnection::abort(Time now) {
                            state_bit(TcpState::FinWait1) | state_bit(TcpState::FinWait2) |
                            state_bit(TcpState::CloseWait) | state_bit(TcpState::Closing) |
                            state_bit(TcpState::LastAck))) {
-    wire::TcpHeader h;
-    h.src_port = tuple_.local.port;
-    h.dst_port = tuple_.remote.port;
-    h.seq = snd_nxt_;
-    h.ack = rcv_nxt_;
-    h.flags = kRst | kAck;
-    env_.output.send_segment(tuple_, h, {});
-    ++env_.counters.tcp_tx_segments;
+    wire::TcpHeader h = header(snd_nxt_, kRst | kAck);
+    h.window = 0;
+    emit(h, {});
     ++env_.counters.tcp_rst_sent;
   }
   terminate(0);
@@ -546,17 +534,26 @@ uint16_t TcpConnection::advertised_window() const {
   return static_cast<uint16_t>(std::min(std::max(win, promised), kMaxUnscaledWindow));
 }
 
-void TcpConnection::send_ack() {
+wire::TcpHeader TcpConnection::header(uint32_t seq, uint8_t flags) const {
   wire::TcpHeader h;
   h.src_port = tuple_.local.port;
   h.dst_port = tuple_.remote.port;
-  h.seq = snd_nxt_;
-  h.ack = rcv_nxt_;
-  h.flags = kAck;
+  h.seq = seq;
+  h.ack = (flags & kAck) ? rcv_nxt_ : 0;
+  h.flags = flags;
   h.window = advertised_window();
-  rcv_adv_edge_ = rcv_nxt_ + h.window;
-  env_.output.send_segment(tuple_, h, {});
+  return h;
+}
+
+void TcpConnection::emit(const wire::TcpHeader& h, Bytes payload) {
+  // Whatever window a segment offers is a promise: remember its right edge.
+  if ((h.flags & kAck) && !(h.flags & kRst)) rcv_adv_edge_ = rcv_nxt_ + h.window;
+  env_.output.send_segment(tuple_, h, payload);
   ++env_.counters.tcp_tx_segments;
+}
+
+void TcpConnection::send_ack() {
+  emit(header(snd_nxt_, kAck), {});
   ack_pending_ = false;
 }
 
@@ -580,21 +577,13 @@ void TcpConnection::maybe_send_window_update() {
 }
 
 void TcpConnection::send_data_segment(uint32_t seq, size_t len, bool fin, Time now) {
-  wire::TcpHeader h;
-  h.src_port = tuple_.local.port;
-  h.dst_port = tuple_.remote.port;
-  h.seq = seq;
-  h.ack = rcv_nxt_;
-  h.flags = kAck;
+  wire::TcpHeader h = header(seq, kAck);
   size_t offset = seq - snd_una_;
   // PSH on the segment that empties what the program has written.
   if (len > 0 && offset + len == snd_buf_.size()) h.flags |= kPsh;
   if (fin) h.flags |= kFin;
-  h.window = advertised_window();
-  rcv_adv_edge_ = rcv_nxt_ + h.window;
   size_t n = snd_buf_.peek(offset, env_.scratch.first(len));
-  env_.output.send_segment(tuple_, h, Bytes(env_.scratch.data(), n));
-  ++env_.counters.tcp_tx_segments;
+  emit(h, Bytes(env_.scratch.data(), n));
   if (seq_lt(seq, snd_max_)) {
     ++env_.counters.tcp_retrans_segments;
   } else if (!rtt_seq_ && retransmits_ == 0) {
@@ -641,15 +630,7 @@ void TcpConnection::output(Time now) {
 void TcpConnection::send_window_probe(Time now) {
   // tcp_xmit_probe_skb(): an ACK with an old sequence number makes the peer
   // answer with its current window.
-  wire::TcpHeader h;
-  h.src_port = tuple_.local.port;
-  h.dst_port = tuple_.remote.port;
-  h.seq = snd_una_ - 1;
-  h.ack = rcv_nxt_;
-  h.flags = kAck;
-  h.window = advertised_window();
-  env_.output.send_segment(tuple_, h, {});
-  ++env_.counters.tcp_tx_segments;
+  emit(header(snd_una_ - 1, kAck), {});
   ++probes_;
   persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), kRtoMax);
 }

@@ -95,6 +95,9 @@ class TcpConnection {
   void our_fin_acked(Time now);
 
   // Output.
+  // A segment from us with the current ACK and window filled in.
+  wire::TcpHeader header(uint32_t seq, uint8_t flags) const;
+  void emit(const wire::TcpHeader& h, Bytes payload);
   void send_syn(bool with_ack, Time now);
   void send_ack();
   void send_rst_for(const wire::TcpSegment& seg);
