@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds veer (installing missing Debian packages first).
 #
-# usage: scripts/build.sh [--sanitize] [-- EXTRA_CMAKE_ARGS...]
+# usage: scripts/build.sh [--sanitize | --tsan] [-- EXTRA_CMAKE_ARGS...]
 #
 #   default      RelWithDebInfo build in build/
 #   --sanitize   RelWithDebInfo build with ASan+UBSan (VEER_SANITIZE=ON) in build-san/
+#   --tsan       RelWithDebInfo build with ThreadSanitizer (VEER_SANITIZE_THREAD=ON) in build-tsan/
 #
 # Works from any directory. Artifacts: DIR/lib/libveer.so, DIR/bin/veer,
 # DIR/bin/tcp-* (lab programs) and the test binaries in DIR/bin.
@@ -17,10 +18,12 @@ die() {
 }
 
 sanitize=0
+tsan=0
 extra_cmake_args=()
 while (($# > 0)); do
   case "$1" in
     --sanitize) sanitize=1 ;;
+    --tsan) tsan=1 ;;
     --)
       shift
       extra_cmake_args=("$@")
@@ -40,12 +43,17 @@ cd "$repo_root"
 
 bash scripts/install-deps.sh
 
+((sanitize && tsan)) && die "--sanitize and --tsan are separate builds; pick one"
+sanitize_flag=OFF
+tsan_flag=OFF
 if ((sanitize)); then
   build_dir=build-san
   sanitize_flag=ON
+elif ((tsan)); then
+  build_dir=build-tsan
+  tsan_flag=ON
 else
   build_dir=build
-  sanitize_flag=OFF
 fi
 
 # A directory configured earlier with another generator cannot be reused with
@@ -60,10 +68,11 @@ fi
 
 jobs="$(nproc 2>/dev/null || echo 2)"
 
-log "configuring $build_dir/ (RelWithDebInfo, VEER_SANITIZE=$sanitize_flag)"
+log "configuring $build_dir/ (RelWithDebInfo, VEER_SANITIZE=$sanitize_flag, VEER_SANITIZE_THREAD=$tsan_flag)"
 cmake -S . -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DVEER_SANITIZE="$sanitize_flag" \
+  -DVEER_SANITIZE_THREAD="$tsan_flag" \
   "${extra_cmake_args[@]}"
 
 log "building $build_dir/ with $jobs jobs"

@@ -8,6 +8,9 @@
 #   3. ctest --test-dir build-san --output-on-failure --timeout 600
 #      (all labels: `unit` and `integration`; extra arguments go to ctest,
 #      e.g. `-L unit` or `-R Tcp`)
+#   4. scripts/build.sh --tsan and the same ctest run in build-tsan/: the
+#      engine's I/O thread and the program's threads under ThreadSanitizer
+#      (VEER_TEST_TSAN=0 skips this pass)
 #
 # Needs root: the integration tests create TAP/veth devices in network
 # namespaces of their own. Exits non-zero if formatting, the build or any
@@ -77,49 +80,69 @@ format_check() {
 format_status=0
 format_check || format_status=1
 
-# --------------------------------------------------------------------- build
-if ! bash scripts/build.sh --sanitize; then
-  die "the sanitized build failed (see above)"
-fi
-
-# --------------------------------------------------------------------- tests
+# ------------------------------------------------------------- build + tests
 # UBSan reports with stack traces (the caller's own setting wins; a test's
 # ENVIRONMENT property wins over both). UBSan errors are fatal anyway
 # (-fno-sanitize-recover), ASan keeps its defaults (leak checking on).
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
-
-ctest_log="$(mktemp -t veer-ctest.XXXXXX)"
-trap 'rm -f "$ctest_log"' EXIT
-
 total_timeout="${VEER_TEST_TOTAL_TIMEOUT:-3600}"
-log "running ctest in build-san/ (${*:-all labels})"
-set +e
-# stdin from /dev/null: a test must never wait for a keyboard (CI has none).
-timeout --kill-after=30 "$total_timeout" \
-  ctest --test-dir build-san --output-on-failure --timeout 600 --no-tests=error "$@" \
-  </dev/null 2>&1 | tee "$ctest_log"
-ctest_status=${PIPESTATUS[0]}
-set -e
+logs=()
+trap 'rm -f "${logs[@]}"' EXIT
+
+passes=("--sanitize build-san ASan+UBSan")
+if [[ "${VEER_TEST_TSAN:-1}" != 0 ]]; then
+  passes+=("--tsan build-tsan ThreadSanitizer")
+fi
+
+total_passed=0
+total_failed=0
+ctest_status=0
+summaries=()
+for pass in "${passes[@]}"; do
+  read -r flag dir name <<<"$pass"
+  if ! bash scripts/build.sh "$flag"; then
+    die "the $name build failed (see above)"
+  fi
+  log_file="$(mktemp -t veer-ctest.XXXXXX)"
+  logs+=("$log_file")
+  log "running ctest in $dir/ ($name; ${*:-all labels})"
+  set +e
+  # stdin from /dev/null: a test must never wait for a keyboard (CI has none).
+  timeout --kill-after=30 "$total_timeout" \
+    ctest --test-dir "$dir" --output-on-failure --timeout 600 --no-tests=error "$@" \
+    </dev/null 2>&1 | tee "$log_file"
+  status=${PIPESTATUS[0]}
+  set -e
+  line="$(grep -E '^[0-9]+% tests passed' "$log_file" | tail -n1 || true)"
+  if ((status == 124 || status == 137)); then
+    summaries+=("$name: KILLED after ${total_timeout}s (VEER_TEST_TOTAL_TIMEOUT)")
+  elif [[ -n "$line" ]]; then
+    summaries+=("$name: $line")
+    failed="$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")"
+    total="$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")"
+    total_failed=$((total_failed + failed))
+    total_passed=$((total_passed + total - failed))
+  else
+    summaries+=("$name: exit status $status (no summary line; see output above)")
+  fi
+  ((status == 0)) || ctest_status=1
+done
 
 # ------------------------------------------------------------------- summary
 echo
 log "================ summary ================"
-summary_line="$(grep -E '^[0-9]+% tests passed' "$ctest_log" | tail -n1 || true)"
-if ((ctest_status == 124 || ctest_status == 137)); then
-  log "ctest:  KILLED after ${total_timeout}s (VEER_TEST_TOTAL_TIMEOUT)"
-elif [[ -n "$summary_line" ]]; then
-  log "ctest:  $summary_line"
-else
-  log "ctest:  exit status $ctest_status (no summary line; see output above)"
-fi
+for line in "${summaries[@]}"; do
+  log "ctest $line"
+done
 if ((format_status == 0)); then
   log "format: ok"
 else
   log "format: FAILED (files listed above)"
 fi
-
 if ((ctest_status != 0 || format_status != 0)); then
   log "FAILED"
+  echo "tests: $total_passed passed, $total_failed failed"
   exit 1
 fi
 log "PASSED"
+echo "tests: $total_passed passed, $total_failed failed"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the integration tests. Each test runs in a network
 # namespace of its own with a TAP device made by `veer net up`; the namespace,
 # its devices and every process started in it are removed on exit, whatever
@@ -18,6 +19,12 @@ fail() {
 
 cleanup() {
   local rc=$?
+  # A sanitizer report anywhere fails the test, even if the program went on.
+  if [ "$rc" -eq 0 ] && grep -lE "(Address|Thread|Leak)Sanitizer|runtime error:" "$WORK"/*.out \
+    >"$WORK/sanitizer-hits" 2>/dev/null; then
+    log "FAIL: sanitizer reports in: $(tr '\n' ' ' <"$WORK/sanitizer-hits")"
+    rc=1
+  fi
   for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   # Anything still running inside the namespace goes with it.
   if ip netns pids "$NS" >/dev/null 2>&1; then
@@ -58,6 +65,17 @@ start_bg() {
   in_ns "$@" >"$WORK/$name.out" 2>&1 </dev/null &
   LAST_PID=$!
   BG_PIDS+=("$LAST_PID")
+}
+
+# Waits until process PID (started by start_bg) has exited, at most SECONDS.
+# One veer process at a time can attach to the TAP.
+wait_exit() {
+  local pid=$1 seconds=${2:-10}
+  local deadline=$((SECONDS + seconds))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "process $pid still running after ${seconds}s"
+    sleep 0.1
+  done
 }
 
 # Waits until $WORK/NAME.out contains PATTERN (grep -E), at most SECONDS.
