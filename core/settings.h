@@ -21,10 +21,15 @@ struct TcpSettings {
   int tw_reuse = 2;             // net.ipv4.tcp_tw_reuse
   uint16_t port_low = 32768;    // net.ipv4.ip_local_port_range
   uint16_t port_high = 60999;
-  int somaxconn = 4096;        // net.core.somaxconn
-  int max_syn_backlog = 1024;  // net.ipv4.tcp_max_syn_backlog
-  int rmem_default = 131072;   // net.ipv4.tcp_rmem (default)
-  int wmem_default = 16384;    // net.ipv4.tcp_wmem (default)
+  int somaxconn = 4096;         // net.core.somaxconn
+  int max_syn_backlog = 1024;   // net.ipv4.tcp_max_syn_backlog
+  int rmem_default = 131072;    // net.ipv4.tcp_rmem (default)
+  int rmem_max = 6291456;       // net.ipv4.tcp_rmem (max)
+  int core_rmem_max = 4194304;  // net.core.rmem_max
+  bool window_scaling = true;   // net.ipv4.tcp_window_scaling
+  int timestamps = 1;           // net.ipv4.tcp_timestamps: 0 off, 1 with offset, 2 without
+  bool sack = true;             // net.ipv4.tcp_sack
+  int wmem_default = 16384;     // net.ipv4.tcp_wmem (default)
 };
 
 struct StackConfig {

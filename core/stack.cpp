@@ -141,7 +141,10 @@ struct Stack::Impl : SegmentOutput {
   ConnRecord& add_connection(FourTuple tuple, Time t) {
     uint32_t iss = initial_sequence_number(config.secret, tuple.local, tuple.remote, t);
     std::pmr::polymorphic_allocator<TcpConnection> alloc(memory);
-    TcpConnection* c = alloc.new_object<TcpConnection>(tcp_env(), tuple, iss, memory);
+    uint32_t ts_offset = config.tcp.timestamps == 1
+                             ? timestamp_offset(config.secret, tuple.local.addr, tuple.remote.addr)
+                             : 0;
+    TcpConnection* c = alloc.new_object<TcpConnection>(tcp_env(), tuple, iss, ts_offset, memory);
     ConnRecord& r = conns[tuple];
     r.conn = c;
     r.serial = next_serial++;

@@ -107,6 +107,38 @@ constexpr std::array kKnobs = {
          .help = "Send buffer bytes per socket: min default max",
          .sysctl = true},
 
+    Knob{.name = "net.ipv4.tcp_window_scaling",
+         .kind = Kind::Int,
+         .default_value = "1",
+         .min = 0,
+         .max = 255,
+         .help = "Offer and accept window scaling (RFC 7323); any non-zero value enables it",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_timestamps",
+         .kind = Kind::Int,
+         .default_value = "1",
+         .min = 0,
+         .max = 255,
+         .help = "Timestamps (RFC 7323): 0 off, 1 on with a random offset per address pair, "
+                 "any other value on without the offset",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_sack",
+         .kind = Kind::Int,
+         .default_value = "1",
+         .min = 0,
+         .max = 255,
+         .help = "Offer and accept selective acknowledgements (RFC 2018); any non-zero value "
+                 "enables them",
+         .sysctl = true},
+    Knob{.name = "net.core.rmem_max",
+         .kind = Kind::Int,
+         .default_value = "4194304",
+         .min = 2304,
+         .max = INT_MAX,
+         .help = "Largest SO_RCVBUF a program may set (4 MiB since Linux 6.x; was 212992); "
+                 "with tcp_rmem[2] it sets the window scale offered",
+         .sysctl = true},
+
     // --- veer's own settings --------------------------------------------------
     Knob{.name = "device",
          .kind = Kind::Device,

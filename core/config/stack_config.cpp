@@ -47,6 +47,11 @@ core::StackConfig Config::stack_config() const {
   tcp.somaxconn = get_int("net.core.somaxconn");
   tcp.max_syn_backlog = get_int("net.ipv4.tcp_max_syn_backlog");
   tcp.rmem_default = get_triple("net.ipv4.tcp_rmem")[1];
+  tcp.rmem_max = get_triple("net.ipv4.tcp_rmem")[2];
+  tcp.core_rmem_max = get_int("net.core.rmem_max");
+  tcp.window_scaling = get_int("net.ipv4.tcp_window_scaling") != 0;
+  tcp.timestamps = get_int("net.ipv4.tcp_timestamps");
+  tcp.sack = get_int("net.ipv4.tcp_sack") != 0;
   tcp.wmem_default = get_triple("net.ipv4.tcp_wmem")[1];
   return sc;
 }

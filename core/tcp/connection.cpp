@@ -1,34 +1,12 @@
 #include "core/tcp/connection.h"
 
-#include <algorithm>
-
-#include "core/tcp/seq.h"
+#include "core/tcp/connection_internal.h"
 
 namespace veer::core {
 
 using namespace wire::tcpflag;
 
-namespace {
-
-constexpr uint32_t kMaxUnscaledWindow = 65535;
-constexpr uint16_t kDefaultMss = 536;  // RFC 9293 §3.7.1, when the peer sends none
-
-// States in which the connection may still send data or a FIN.
-constexpr uint32_t kCanSend = state_bit(TcpState::Established) | state_bit(TcpState::CloseWait) |
-                              state_bit(TcpState::FinWait1) | state_bit(TcpState::Closing) |
-                              state_bit(TcpState::LastAck);
-// States in which data from the peer is still accepted.
-constexpr uint32_t kCanReceive = state_bit(TcpState::Established) | state_bit(TcpState::FinWait1) |
-                                 state_bit(TcpState::FinWait2);
-
-size_t send_buffer_size(const TcpSettings& s) {
-  // Linux starts at tcp_wmem[1] and grows the buffer as cwnd grows
-  // (tcp_sndbuf_expand); until auto-tuning lands, start at four times the
-  // default so one buffer covers the initial window with room to spare.
-  return static_cast<size_t>(std::max(s.wmem_default, 4096)) * 4;
-}
-
-}  // namespace
+using namespace detail;
 
 wire::TcpHeader reset_for(const wire::TcpSegment& seg) {
   wire::TcpHeader h;
@@ -46,7 +24,7 @@ wire::TcpHeader reset_for(const wire::TcpSegment& seg) {
 }
 
 TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_t iss,
-                             std::pmr::memory_resource* memory)
+                             uint32_t ts_offset, std::pmr::memory_resource* memory)
     : env_(env),
       tuple_(tuple),
       iss_(iss),
@@ -56,7 +34,11 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
       snd_sml_(iss),
       snd_buf_(send_buffer_size(env.settings), memory),
       rcv_buf_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
-      cwnd_(10 * kDefaultMss) {}
+      cwnd_(10 * kDefaultMss),
+      ts_offset_(ts_offset) {
+  // tcp_initialize_rcv_mss(): until data shows the peer's size, assume 536.
+  rcv_mss_ = std::min<uint16_t>(env.local_mss, kDefaultMss);
+}
 
 void TcpConnection::set_state(TcpState s) {
   state_ = s;
@@ -66,7 +48,9 @@ void TcpConnection::set_state(TcpState s) {
 // --- Opening -----------------------------------------------------------------
 
 void TcpConnection::open_active(Time now) {
+  now_ = now;
   set_state(TcpState::SynSent);
+  rcv_wscale_ = env_.settings.window_scaling ? our_window_scale(env_.settings) : 0;
   first_retrans_ = now;  // Linux tcp_connect(): retrans_stamp = SYN time
   rtt_seq_ = iss_;
   rtt_sent_ = now;
@@ -75,11 +59,11 @@ void TcpConnection::open_active(Time now) {
 }
 
 void TcpConnection::open_passive(const wire::TcpSegment& syn, Time now) {
+  now_ = now;
   irs_ = syn.header.seq;
   rcv_nxt_ = irs_ + 1;
-  rcv_adv_edge_ = rcv_nxt_;
-  snd_mss_ = std::min(syn.header.options.mss.value_or(kDefaultMss), env_.local_mss);
-  cwnd_ = 10u * snd_mss_;  // RFC 6928
+  rcv_adv_edge_ = rcv_wup_ = rcv_nxt_;
+  negotiate_options(syn.header.options, false);
   snd_wnd_ = syn.header.window;
   snd_wl1_ = syn.header.seq;
   snd_wl2_ = iss_;
@@ -97,7 +81,18 @@ void TcpConnection::send_syn(bool with_ack, Time now) {
   // of the MSS that fits (64240 for MSS 1460).
   uint32_t space = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.free()), kMaxUnscaledWindow);
   h.window = static_cast<uint16_t>(space / env_.local_mss * env_.local_mss);
+  // Offer what the knobs allow (SYN) or accept what the peer offered
+  // (SYN-ACK), in Linux's option order (tcp_syn_options(), tcp_synack_options()).
   h.options.mss = env_.local_mss;
+  const TcpSettings& t = env_.settings;
+  bool offer = !with_ack;
+  if (offer ? t.sack : sack_ok_) h.options.sack_permitted = true;
+  if (offer ? t.timestamps != 0 : ts_ok_) {
+    h.options.timestamp = wire::TcpOptions::Timestamp{ts_now(), with_ack ? ts_recent_ : 0};
+  } else {
+    h.options.timestamp.reset();
+  }
+  if (offer ? t.window_scaling : wscale_ok_) h.options.window_scale = rcv_wscale_;
   emit(h, {});
   snd_nxt_ = iss_ + 1;
   if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
@@ -107,6 +102,7 @@ void TcpConnection::send_syn(bool with_ack, Time now) {
 // --- User calls --------------------------------------------------------------
 
 Result<size_t> TcpConnection::send(Bytes data, Time now) {
+  now_ = now;
   // tcp_sendmsg_locked(): wait for the handshake, then report sk_err before
   // EPIPE (sk_stream_error).
   if (in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived)))
@@ -121,12 +117,12 @@ Result<size_t> TcpConnection::send(Bytes data, Time now) {
 }
 
 Result<size_t> TcpConnection::recv(MutableBytes out, bool peek, Time now) {
-  (void)now;
+  now_ = now;
   if (!rcv_buf_.empty()) {
     size_t n = rcv_buf_.peek(0, out);
     if (!peek) {
       rcv_buf_.pop(n);
-      maybe_send_window_update();
+      maybe_send_window_update(rcv_buf_.empty());
     }
     return n;
   }
@@ -139,6 +135,7 @@ Result<size_t> TcpConnection::recv(MutableBytes out, bool peek, Time now) {
 }
 
 Errno TcpConnection::shutdown_write(Time now) {
+  now_ = now;
   snd_shutdown_ = true;
   switch (state_) {  // tcp_close_state()
     case TcpState::SynSent:
@@ -165,6 +162,7 @@ void TcpConnection::shutdown_read() {
 }
 
 void TcpConnection::close(Time now) {
+  now_ = now;
   orphaned_ = true;
   rcv_shutdown_ = true;
   if (state_ == TcpState::SynSent || state_ == TcpState::Closed) {
@@ -188,7 +186,7 @@ void TcpConnection::close(Time now) {
 }
 
 void TcpConnection::abort(Time now) {
-  (void)now;
+  now_ = now;
   if (in_state(state_, state_bit(TcpState::SynReceived) | state_bit(TcpState::Established) |
                            state_bit(TcpState::FinWait1) | state_bit(TcpState::FinWait2) |
                            state_bit(TcpState::CloseWait) | state_bit(TcpState::Closing) |
@@ -238,6 +236,7 @@ uint32_t TcpConnection::readiness() const {
 // --- SEGMENT ARRIVES (RFC 9293 §3.10.7) ------------------------------------
 
 void TcpConnection::on_segment(const wire::TcpSegment& seg, Time now) {
+  now_ = now;
   if (seg.header.has(kRst)) ++env_.counters.tcp_rst_received;
   switch (state_) {
     case TcpState::Closed:
@@ -277,15 +276,18 @@ void TcpConnection::segment_in_syn_sent(const wire::TcpSegment& seg, Time now) {
   if (!h.has(kSyn)) return;
   irs_ = h.seq;
   rcv_nxt_ = h.seq + 1;
-  rcv_adv_edge_ = rcv_nxt_;  // nothing advertised yet in this sequence space
-  snd_mss_ = std::min(h.options.mss.value_or(kDefaultMss), env_.local_mss);
-  cwnd_ = 10u * snd_mss_;
+  rcv_adv_edge_ = rcv_wup_ = rcv_nxt_;  // nothing advertised yet in this sequence space
+  negotiate_options(h.options, true);
   if (ack_ok) {
     snd_una_ = h.ack;
     snd_wnd_ = h.window;
     snd_wl1_ = h.seq;
     snd_wl2_ = h.ack;
-    if (rtt_seq_ && retransmits_ == 0) rtt_.sample(now - rtt_sent_);
+    if (rtt_seq_ && retransmits_ == 0) {
+      rtt_.sample(now - rtt_sent_);
+    } else if (ts_ok_ && h.options.timestamp && h.options.timestamp->echo) {
+      rtt_.sample(std::chrono::milliseconds(ts_now() - h.options.timestamp->echo));
+    }
     rtt_seq_.reset();
     rto_ = rtt_.rto();
     retransmits_ = 0;
@@ -320,6 +322,12 @@ void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time no
   // A retransmitted SYN for our SYN-ACK: answer it again (tcp_check_req()).
   if (state_ == TcpState::SynReceived && h.has(kSyn) && !h.has(kAck) && h.seq == irs_) {
     send_syn(true, now);
+    return;
+  }
+  // RFC 7323 §5 PAWS, before the sequence check as Linux does
+  // (tcp_validate_incoming()): an old timestamp means an old duplicate.
+  if (paws_reject(seg)) {
+    if (!h.has(kRst)) ack_pending_ = true;
     return;
   }
   // First: sequence number acceptability. Old duplicates, including a
@@ -384,7 +392,7 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
       return false;
     }
     set_state(TcpState::Established);
-    snd_wnd_ = h.window;
+    snd_wnd_ = uint32_t{h.window} << snd_wscale_;
     snd_wl1_ = h.seq;
     snd_wl2_ = h.ack;
   }
@@ -403,6 +411,9 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
     if (rtt_seq_ && seq_gt(h.ack, *rtt_seq_)) {
       rtt_.sample(now - rtt_sent_);
       rtt_seq_.reset();
+    } else if (ts_ok_ && h.options.timestamp && h.options.timestamp->echo && retransmits_ > 0) {
+      // RFC 7323 §4.1 RTTM: the echo times even a retransmitted segment.
+      rtt_.sample(std::chrono::milliseconds(ts_now() - h.options.timestamp->echo));
     }
     rto_ = rtt_.rto();
     retransmits_ = 0;
@@ -417,9 +428,11 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
     if (flight_size() > 0) arm_retransmit(now);
     if (fin_acked) our_fin_acked(now);
   }
+  // The ACK is acceptable: TS.Recent may advance (tcp_replace_ts_recent()).
+  update_ts_recent(seg);
   // Window update (RFC 9293 §3.10.7.4, fifth step).
   if (seq_lt(snd_wl1_, h.seq) || (snd_wl1_ == h.seq && seq_le(snd_wl2_, h.ack))) {
-    snd_wnd_ = h.window;
+    snd_wnd_ = uint32_t{h.window} << snd_wscale_;
     snd_wl1_ = h.seq;
     snd_wl2_ = h.ack;
     if (snd_wnd_ > 0) {
@@ -477,6 +490,7 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
     // Out of order: no reassembly queue yet, so drop and send a duplicate
     // ACK that tells the peer what is missing.
     ++env_.counters.tcp_ooo_dropped;
+    enter_quickack_mode();
     ack_pending_ = true;
     return;
   }
@@ -493,22 +507,27 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
   if (!data.empty()) {
     rcv_buf_.push(data);
     rcv_nxt_ += static_cast<uint32_t>(data.size());
-    ack_pending_ = true;
+    on_data_received(data.size(), now);
   }
   if (!fin) return;
   rcv_nxt_ += 1;
   peer_fin_ = true;
   rcv_shutdown_ = true;
-  ack_pending_ = true;
-  switch (state_) {
+  switch (state_) {  // tcp_fin()
     case TcpState::Established:
+      // The peer is done talking: its FIN is ACKed like a request would be,
+      // after the delayed-ACK wait, unless a reply carries it first.
       set_state(TcpState::CloseWait);
+      pingpong_ = true;
+      schedule_delayed_ack(now);
       break;
     case TcpState::FinWait1:
       // Our FIN is not yet acknowledged (else we would be in FIN_WAIT_2).
+      ack_pending_ = true;
       set_state(TcpState::Closing);
       break;
     case TcpState::FinWait2:
+      ack_pending_ = true;
       enter_time_wait(now);
       break;
     default:
@@ -516,225 +535,50 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
   }
 }
 
-// --- Output ------------------------------------------------------------------
+// --- Options ------------------------------------------------------------------
 
-uint16_t TcpConnection::advertised_window() const {
-  uint32_t clamp =
-      std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.capacity()), kMaxUnscaledWindow);
-  uint32_t mss = env_.local_mss;
-  uint32_t win = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.free()), clamp);
-  // Receiver-side silly window avoidance (RFC 1122 §4.2.3.3).
-  if (win < std::min(clamp / 2, mss)) {
-    win = 0;
-  } else if (win > mss) {
-    win = win / mss * mss;
+void TcpConnection::negotiate_options(const wire::TcpOptions& peer, bool we_offered) {
+  const TcpSettings& t = env_.settings;
+  // An option is on when both SYNs carried it (RFC 7323 §1.3, RFC 2018 §2).
+  // On a passive open we offer exactly what the peer did and the knobs allow.
+  wscale_ok_ = peer.window_scale.has_value() && t.window_scaling;
+  if (wscale_ok_) {
+    // RFC 7323 §2.3: a shift above 14 is used as 14.
+    snd_wscale_ = std::min<uint8_t>(*peer.window_scale, 14);
+    if (!we_offered) rcv_wscale_ = our_window_scale(t);
+  } else {
+    snd_wscale_ = 0;
+    rcv_wscale_ = 0;  // never scale what the peer cannot unscale
   }
-  // Never move the right edge back (RFC 9293 §3.8.6.2.2).
-  uint32_t promised = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
-  return static_cast<uint16_t>(std::min(std::max(win, promised), kMaxUnscaledWindow));
+  ts_ok_ = peer.timestamp.has_value() && t.timestamps != 0;
+  if (ts_ok_) ts_recent_ = peer.timestamp->value;
+  sack_ok_ = peer.sack_permitted && t.sack;
+  (void)we_offered;
+  peer_mss_ = peer.mss.value_or(kDefaultMss);
+  // tcp_mss_to_mtu()/tcp_current_mss(): segments carry the timestamp option,
+  // so its 12 bytes come off the payload (TCP_MAXSEG reports this value).
+  snd_mss_ = static_cast<uint16_t>(std::min(peer_mss_, env_.local_mss) - (ts_ok_ ? 12 : 0));
+  cwnd_ = 10u * snd_mss_;  // RFC 6928
 }
 
-wire::TcpHeader TcpConnection::header(uint32_t seq, uint8_t flags) const {
-  wire::TcpHeader h;
-  h.src_port = tuple_.local.port;
-  h.dst_port = tuple_.remote.port;
-  h.seq = seq;
-  h.ack = (flags & kAck) ? rcv_nxt_ : 0;
-  h.flags = flags;
-  h.window = advertised_window();
-  return h;
+uint32_t TcpConnection::ts_now() const {
+  // Linux's TCP timestamp clock ticks in milliseconds (tcp_time_stamp_ms()).
+  return static_cast<uint32_t>(now_ / std::chrono::milliseconds(1)) + ts_offset_;
 }
 
-void TcpConnection::emit(const wire::TcpHeader& h, Bytes payload) {
-  // Whatever window a segment offers is a promise: remember its right edge.
-  if ((h.flags & kAck) && !(h.flags & kRst)) rcv_adv_edge_ = rcv_nxt_ + h.window;
-  env_.output.send_segment(tuple_, h, payload);
-  ++env_.counters.tcp_tx_segments;
+bool TcpConnection::paws_reject(const wire::TcpSegment& seg) const {
+  // tcp_paws_discard(): a segment whose TSval is older than TS.Recent is an
+  // old duplicate. RSTs are exempt (RFC 7323 §5.3).
+  if (!ts_ok_ || !seg.header.options.timestamp || seg.header.has(kRst)) return false;
+  return int32_t(seg.header.options.timestamp->value - ts_recent_) < 0;
 }
 
-void TcpConnection::send_ack() {
-  emit(header(snd_nxt_, kAck), {});
-  ack_pending_ = false;
-}
-
-void TcpConnection::send_rst_for(const wire::TcpSegment& seg) {
-  wire::TcpHeader h = reset_for(seg);
-  env_.output.send_segment(tuple_, h, {});
-  ++env_.counters.tcp_tx_segments;
-  ++env_.counters.tcp_rst_sent;
-}
-
-void TcpConnection::maybe_send_window_update() {
-  // tcp_cleanup_rbuf(): after the reader drained the buffer, tell the peer
-  // when the window at least doubled from a value at most half the maximum.
-  if (!in_state(state_, kCanReceive) || rcv_shutdown_) return;
-  uint32_t clamp =
-      std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.capacity()), kMaxUnscaledWindow);
-  uint32_t now_wnd = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
-  if (2 * now_wnd > clamp) return;
-  uint32_t new_wnd = advertised_window();
-  if (new_wnd != 0 && new_wnd >= 2 * now_wnd) send_ack();
-}
-
-void TcpConnection::send_data_segment(uint32_t seq, size_t len, bool fin, Time now) {
-  wire::TcpHeader h = header(seq, kAck);
-  size_t offset = seq - snd_una_;
-  // PSH on the segment that empties what the program has written.
-  if (len > 0 && offset + len == snd_buf_.size()) h.flags |= kPsh;
-  if (fin) h.flags |= kFin;
-  size_t n = snd_buf_.peek(offset, env_.scratch.first(len));
-  emit(h, Bytes(env_.scratch.data(), n));
-  if (seq_lt(seq, snd_max_)) {
-    ++env_.counters.tcp_retrans_segments;
-  } else if (!rtt_seq_ && retransmits_ == 0) {
-    rtt_seq_ = seq;
-    rtt_sent_ = now;
-  }
-  uint32_t end = seq + static_cast<uint32_t>(len) + (fin ? 1 : 0);
-  if (seq_gt(end, snd_nxt_)) snd_nxt_ = end;
-  if (seq_gt(end, snd_max_)) snd_max_ = end;
-  ack_pending_ = false;
-  arm_retransmit(now);
-}
-
-void TcpConnection::output(Time now) {
-  if (!in_state(state_, kCanSend)) return;
-  for (;;) {
-    if (fin_sent()) break;
-    size_t sent = snd_nxt_ - snd_una_;
-    size_t unsent = snd_buf_.size() - std::min(sent, snd_buf_.size());
-    uint32_t limit = std::min(snd_wnd_, cwnd_);
-    size_t avail = limit > flight_size() ? limit - flight_size() : 0;
-    size_t len = std::min(unsent, size_t{snd_mss_});
-    bool fin = fin_queued_ && len == unsent;
-    if (len == 0 && !fin) break;
-    // The whole segment must fit the send and congestion windows
-    // (tcp_snd_wnd_test(), tcp_cwnd_test()): no window-limited runts.
-    if (len > avail) break;
-    // Nagle with Minshall's refinement (Linux tcp_nagle_check()): hold the
-    // last, short piece of the written data while an earlier short segment
-    // is unacknowledged, unless TCP_NODELAY or it carries the FIN.
-    bool small_unacked = seq_gt(snd_sml_, snd_una_) && seq_le(snd_sml_, snd_nxt_);
-    if (len < snd_mss_ && len == unsent && small_unacked && !nodelay_ && !fin) break;
-    send_data_segment(snd_nxt_, len, fin, now);
-    if (len < snd_mss_) snd_sml_ = snd_nxt_;
-  }
-  // Data waiting, nothing in flight: only the peer's window can be holding
-  // it back, and only a probe will make the peer say when it opens.
-  size_t unsent_total = snd_buf_.size() + (fin_queued_ ? 1 : 0) - flight_size();
-  if (unsent_total > 0 && flight_size() == 0 && !persist_at_) {
-    persist_at_ = now + rto_;
-  }
-}
-
-void TcpConnection::send_window_probe(Time now) {
-  // tcp_xmit_probe_skb(): an ACK with an old sequence number makes the peer
-  // answer with its current window.
-  emit(header(snd_una_ - 1, kAck), {});
-  ++probes_;
-  persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), kRtoMax);
-}
-
-// --- Timers ------------------------------------------------------------------
-
-void TcpConnection::arm_retransmit(Time now) {
-  if (!retransmit_at_) retransmit_at_ = now + rto_;
-}
-
-std::optional<Time> TcpConnection::deadline() const {
-  std::optional<Time> d;
-  for (const auto& t : {retransmit_at_, time_wait_until_, fin_wait2_until_, persist_at_}) {
-    if (t && (!d || *t < *d)) d = t;
-  }
-  return d;
-}
-
-void TcpConnection::on_timer(Time now) {
-  if (time_wait_until_ && *time_wait_until_ <= now) {
-    terminate(0);
-    return;
-  }
-  if (fin_wait2_until_ && *fin_wait2_until_ <= now) {
-    // tcp_fin_timeout passed: the orphan is dropped without a segment.
-    terminate(0);
-    return;
-  }
-  if (retransmit_at_ && *retransmit_at_ <= now) {
-    retransmit_at_.reset();
-    on_retransmit_timeout(now);
-  }
-  if (persist_at_ && *persist_at_ <= now && state_ != TcpState::Closed) {
-    size_t unsent = snd_buf_.size() - std::min<size_t>(flight_size(), snd_buf_.size());
-    if (flight_size() == 0 && snd_wnd_ > 0 && unsent > 0 && snd_wnd_ < snd_mss_ &&
-        snd_wnd_ < unsent) {
-      // tcp_write_wakeup(): the window is open but smaller than the next
-      // segment; send what fits, as a probe.
-      send_data_segment(snd_nxt_, snd_wnd_, false, now);
-      ++probes_;
-      persist_at_.reset();
-    } else if (flight_size() == 0 && snd_wnd_ == 0) {
-      send_window_probe(now);
-    } else {
-      persist_at_.reset();
-      probes_ = 0;
-      output(now);
-    }
-  }
-}
-
-bool TcpConnection::retransmissions_exhausted(Time now) const {
-  if (retransmits_ == 0 || !first_retrans_) return false;
-  switch (state_) {
-    case TcpState::SynSent:
-      // tcp_write_timeout(): time-based, from the first SYN.
-      return now - *first_retrans_ >= model_timeout(env_.settings.syn_retries, kRtoInitial);
-    case TcpState::SynReceived:
-      // A passive open gives up after tcp_synack_retries timeouts
-      // (reqsk_timer_handler() counts them).
-      return retransmits_ >= env_.settings.synack_retries;
-    default:
-      return now - *first_retrans_ >= model_timeout(env_.settings.retries2, kRtoMin);
-  }
-}
-
-void TcpConnection::on_retransmit_timeout(Time now) {
-  if (flight_size() == 0 &&
-      !in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived)))
-    return;
-  if (retransmits_ == 0 && !first_retrans_) first_retrans_ = now - rto_;
-  if (retransmissions_exhausted(now)) {
-    ++env_.counters.tcp_timeouts;
-    if (state_ == TcpState::SynSent) ++env_.counters.tcp_attempt_fails;
-    terminate(ETIMEDOUT);
-    return;
-  }
-  ++retransmits_;
-  rtt_seq_.reset();  // Karn
-  // tcp_retransmit_timer(): the first tcp_syn_linear_timeouts SYN
-  // retransmissions keep the initial RTO; everything else backs off.
-  if (!(state_ == TcpState::SynSent && retransmits_ <= env_.settings.syn_linear_timeouts)) {
-    rto_ = std::min(rto_ * 2, kRtoMax);
-  }
-  if (state_ == TcpState::SynSent || state_ == TcpState::SynReceived) {
-    ++env_.counters.tcp_retrans_segments;
-    send_syn(state_ == TcpState::SynReceived, now);
-    return;
-  }
-  // Go back to the first unacknowledged segment with a one-segment window.
-  ssthresh_ = std::max<uint32_t>(flight_size() / 2, 2u * snd_mss_);
-  cwnd_ = snd_mss_;
-  snd_nxt_ = snd_una_;
-  size_t len = std::min(snd_buf_.size(), size_t{snd_mss_});
-  bool fin = fin_queued_ && len == snd_buf_.size();
-  send_data_segment(snd_una_, len, fin, now);
-}
-
-void TcpConnection::enter_time_wait(Time now) {
-  set_state(TcpState::TimeWait);
-  time_wait_until_ = now + kTimeWaitLength;
-  retransmit_at_.reset();
-  fin_wait2_until_.reset();
-  persist_at_.reset();
+void TcpConnection::update_ts_recent(const wire::TcpSegment& seg) {
+  // RFC 7323 §4.3 via tcp_replace_ts_recent(): only a segment that starts at
+  // or before the last ACK we sent may move TS.Recent, and never backwards.
+  if (!ts_ok_ || !seg.header.options.timestamp) return;
+  uint32_t val = seg.header.options.timestamp->value;
+  if (seq_le(seg.header.seq, rcv_wup_) && int32_t(val - ts_recent_) >= 0) ts_recent_ = val;
 }
 
 }  // namespace veer::core

@@ -40,7 +40,9 @@ struct TcpEnvironment {
 
 class TcpConnection {
  public:
-  TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_t iss,
+  // `ts_offset` is added to every TSval (Linux's per-connection tsoffset,
+  // secure_tcp_ts_off(); 0 with tcp_timestamps = 2).
+  TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_t iss, uint32_t ts_offset,
                 std::pmr::memory_resource* memory);
 
   // --- Opening ---------------------------------------------------------------
@@ -94,17 +96,28 @@ class TcpConnection {
   void process_data_and_fin(const wire::TcpSegment& seg, Time now);
   void our_fin_acked(Time now);
 
+  // Options (RFC 7323, RFC 2018).
+  void negotiate_options(const wire::TcpOptions& peer, bool we_offered);
+  void update_ts_recent(const wire::TcpSegment& seg);
+  bool paws_reject(const wire::TcpSegment& seg) const;
+  uint32_t ts_now() const;
+
   // Output.
-  // A segment from us with the current ACK and window filled in.
+  // A segment from us with the current ACK, window and timestamp filled in.
   wire::TcpHeader header(uint32_t seq, uint8_t flags) const;
+  // The receive window to offer in bytes, and as the header field.
+  uint32_t receive_window() const;
   void emit(const wire::TcpHeader& h, Bytes payload);
   void send_syn(bool with_ack, Time now);
   void send_ack();
   void send_rst_for(const wire::TcpSegment& seg);
   void output(Time now);
   void send_data_segment(uint32_t seq, size_t len, bool fin, Time now);
-  uint16_t advertised_window() const;
-  void maybe_send_window_update();
+  void maybe_send_window_update(bool drained);
+  // Delayed ACK (Linux tcp_event_data_recv(), __tcp_ack_snd_check()).
+  void on_data_received(size_t len, Time now);
+  void schedule_delayed_ack(Time now);
+  void enter_quickack_mode();
 
   // Timers.
   void arm_retransmit(Time now);
@@ -133,8 +146,9 @@ class TcpConnection {
   uint32_t snd_wnd_ = 0;
   uint32_t snd_wl1_ = 0;
   uint32_t snd_wl2_ = 0;
-  uint32_t snd_max_;  // highest sequence number sent + 1
-  uint32_t snd_sml_;  // end of the last short segment sent (Minshall's Nagle)
+  uint32_t snd_max_;        // highest sequence number sent + 1
+  uint32_t snd_sml_;        // end of the last short segment sent (Minshall's Nagle)
+  uint8_t snd_wscale_ = 0;  // the peer's shift for the windows it sends
   uint16_t snd_mss_ = 536;
   bool fin_queued_ = false;
   ByteRing snd_buf_;
@@ -143,6 +157,8 @@ class TcpConnection {
   uint32_t irs_ = 0;
   uint32_t rcv_nxt_ = 0;
   uint32_t rcv_adv_edge_ = 0;  // right edge of the last advertised window
+  uint32_t rcv_wup_ = 0;       // RCV.NXT when the last ACK left (Linux rcv_wup)
+  uint8_t rcv_wscale_ = 0;     // our shift for the windows we send
   ByteRing rcv_buf_;
 
   // Congestion control (slow start / congestion avoidance, RFC 5681).
@@ -171,7 +187,27 @@ class TcpConnection {
   bool reuse_addr_ = false;
   bool was_established_ = false;
   bool ack_pending_ = false;
-  bool peer_fin_ = false;  // Linux SOCK_DONE: reads return 0 from now on
+
+  // Options both sides agreed on in the handshake.
+  bool wscale_ok_ = false;
+  bool ts_ok_ = false;
+  bool sack_ok_ = false;
+  uint16_t peer_mss_ = 536;
+  uint32_t ts_offset_ = 0;
+  uint32_t ts_recent_ = 0;  // RFC 7323 TS.Recent
+  Time now_{};              // the time of the event being processed
+
+  // Delayed ACK state (Linux struct inet_connection_sock::icsk_ack).
+  std::optional<Time> delack_at_;
+  bool ack_scheduled_ = false;  // ICSK_ACK_SCHED: an ACK is owed
+  bool ack_pushed_ = false;     // ICSK_ACK_PUSHED: a short segment arrived
+  int quick_acks_ = 0;
+  bool pingpong_ = false;   // interactive: ACKs ride on replies
+  Time ato_{};              // 0 until the first data (TCP_ATO_MIN then)
+  Time last_rcv_{};         // lrcvtime
+  Time last_snd_{};         // lsndtime
+  uint16_t rcv_mss_ = 536;  // estimate of the peer's segment size
+  bool peer_fin_ = false;   // Linux SOCK_DONE: reads return 0 from now on
 };
 
 // The RST answering `seg` when no connection takes it (RFC 9293 §3.10.7.1).

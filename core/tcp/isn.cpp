@@ -64,4 +64,12 @@ uint32_t port_offset(const SecretKey& key, Ipv4Addr local, Endpoint remote) {
   return static_cast<uint32_t>(siphash24(key, buf) >> 32);
 }
 
+uint32_t timestamp_offset(const SecretKey& key, Ipv4Addr local, Ipv4Addr remote) {
+  std::byte buf[9];
+  std::memcpy(buf, &local.v, 4);
+  std::memcpy(buf + 4, &remote.v, 4);
+  buf[8] = std::byte{'T'};  // a different input domain from the ISN hash
+  return static_cast<uint32_t>(siphash24(key, buf));
+}
+
 }  // namespace veer::core

@@ -21,4 +21,8 @@ uint32_t initial_sequence_number(const SecretKey& key, Endpoint local, Endpoint 
 // search for a free ephemeral port starts for this destination.
 uint32_t port_offset(const SecretKey& key, Ipv4Addr local, Endpoint remote);
 
+// Linux's secure_tcp_ts_off(): a per-address-pair offset added to TSvals so
+// they reveal neither uptime nor other connections' clocks.
+uint32_t timestamp_offset(const SecretKey& key, Ipv4Addr local, Ipv4Addr remote);
+
 }  // namespace veer::core

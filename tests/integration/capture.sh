@@ -14,7 +14,8 @@ wait_for_output dump "10\.77\.0\.2\.18000 > 10\.77\.0\.1\.[0-9]+: Flags \[F\.\]"
 sleep 0.5
 D="$WORK/dump.out"
 # veer's side of the exchange, line by line.
-expect_in "$D" "10\.77\.0\.2\.18000 > 10\.77\.0\.1\.[0-9]+: Flags \[S\.\], cksum 0x[0-9a-f]+ \(correct\).*options \[mss 1460\]"
+# The SYN-ACK answers Linux's SYN options in Linux's own layout.
+expect_in "$D" "10\.77\.0\.2\.18000 > 10\.77\.0\.1\.[0-9]+: Flags \[S\.\], cksum 0x[0-9a-f]+ \(correct\).*options \[mss 1460,sackOK,TS val [0-9]+ ecr [0-9]+,nop,wscale 7\]"
 expect_in "$D" "10\.77\.0\.1\.[0-9]+ > 10\.77\.0\.2\.18000: Flags \[P\.\].*length 1"
 expect_in "$D" "10\.77\.0\.2\.18000 > 10\.77\.0\.1\.[0-9]+: Flags \[\.\], cksum 0x[0-9a-f]+ \(correct\), seq 1, ack 2"
 expect_in "$D" "10\.77\.0\.2\.18000 > 10\.77\.0\.1\.[0-9]+: Flags \[F\.\], cksum 0x[0-9a-f]+ \(correct\)"

@@ -31,6 +31,12 @@ TEST(Registry, SysctlDefaultsAndRangesAreLinuxs) {
       {"net.ipv4.tcp_max_syn_backlog", "1024", 0, 2147483647},
       {"net.ipv4.tcp_rmem", "4096 131072 6291456", 1, 2147483647},
       {"net.ipv4.tcp_wmem", "4096 16384 4194304", 1, 2147483647},
+      // proc_dou8vec_minmax without bounds: Linux takes any u8 (checked on
+      // this machine's 6.18 kernel: tcp_sack=2 and tcp_timestamps=3 accepted).
+      {"net.ipv4.tcp_window_scaling", "1", 0, 255},
+      {"net.ipv4.tcp_timestamps", "1", 0, 255},
+      {"net.ipv4.tcp_sack", "1", 0, 255},
+      {"net.core.rmem_max", "4194304", 2304, 2147483647},
   };
   for (const Expected& e : expected) {
     SCOPED_TRACE(e.name);

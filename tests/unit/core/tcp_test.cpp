@@ -189,6 +189,13 @@ TEST_F(ServerFixture, LostDataIsRetransmittedAtTheRtoWithBackoff) {
 
 TEST_F(ServerFixture, PassiveCloseThroughCloseWaitAndLastAck) {
   h.inject(seg(kAck | kFin, kPeerIsn + 1, iss + 1));
+  // tcp_fin() makes the connection interactive: the FIN's ACK waits for the
+  // 40 ms delayed-ACK timer in case the program answers first.
+  EXPECT_FALSE(h.next_segment());
+  Time fin_at = h.now();
+  h.advance_to(fin_at + 39ms);
+  EXPECT_FALSE(h.next_segment());
+  h.advance_to(fin_at + 40ms);
   auto ack = h.next_segment();
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->tcp.ack, kPeerIsn + 2);

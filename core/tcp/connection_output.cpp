@@ -1,0 +1,230 @@
+#include "core/tcp/connection_internal.h"
+
+namespace veer::core {
+
+using namespace detail;
+
+// --- Output ------------------------------------------------------------------
+
+uint32_t TcpConnection::receive_window() const {
+  uint32_t max_wnd = kMaxUnscaledWindow << rcv_wscale_;
+  uint32_t clamp = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.capacity()), max_wnd);
+  uint32_t mss = env_.local_mss;
+  uint32_t win = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.free()), clamp);
+  // Receiver-side silly window avoidance (RFC 1122 §4.2.3.3).
+  if (win < std::min(clamp / 2, mss)) {
+    win = 0;
+  } else if (rcv_wscale_) {
+    // __tcp_select_window(): round up to what the scaled field can express.
+    uint32_t unit = 1u << rcv_wscale_;
+    win = std::min((win + unit - 1) / unit * unit, max_wnd);
+  } else if (win > mss) {
+    win = win / mss * mss;
+  }
+  // Never move the right edge back (RFC 9293 §3.8.6.2.2).
+  uint32_t promised = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
+  return std::min(std::max(win, promised), max_wnd);
+}
+
+wire::TcpHeader TcpConnection::header(uint32_t seq, uint8_t flags) const {
+  wire::TcpHeader h;
+  h.src_port = tuple_.local.port;
+  h.dst_port = tuple_.remote.port;
+  h.seq = seq;
+  h.ack = (flags & kAck) ? rcv_nxt_ : 0;
+  h.flags = flags;
+  h.window = static_cast<uint16_t>(
+      std::min<uint32_t>(receive_window() >> rcv_wscale_, kMaxUnscaledWindow));
+  if (ts_ok_) h.options.timestamp = wire::TcpOptions::Timestamp{ts_now(), ts_recent_};
+  return h;
+}
+
+void TcpConnection::emit(const wire::TcpHeader& h, Bytes payload) {
+  if ((h.flags & kAck) && !(h.flags & kRst)) {
+    // Whatever window a segment offers is a promise: remember its right
+    // edge. The window of a SYN-ACK is never scaled.
+    uint32_t shift = (h.flags & kSyn) ? 0 : rcv_wscale_;
+    rcv_adv_edge_ = rcv_nxt_ + (uint32_t{h.window} << shift);
+    rcv_wup_ = rcv_nxt_;
+    // Every ACK settles what was owed (tcp_event_ack_sent()).
+    delack_at_.reset();
+    ack_scheduled_ = ack_pushed_ = ack_pending_ = false;
+    if (quick_acks_ > 0) --quick_acks_;
+  }
+  if (!payload.empty()) {
+    // tcp_event_data_sent(): answering within the ACK timeout of the last
+    // arrival marks the connection interactive.
+    if (ato_ > Time::zero() && last_snd_ < last_rcv_ && now_ - last_rcv_ < ato_) pingpong_ = true;
+    last_snd_ = now_;
+  }
+  env_.output.send_segment(tuple_, h, payload);
+  ++env_.counters.tcp_tx_segments;
+}
+
+void TcpConnection::send_ack() {
+  emit(header(snd_nxt_, kAck), {});
+}
+
+void TcpConnection::send_rst_for(const wire::TcpSegment& seg) {
+  wire::TcpHeader h = reset_for(seg);
+  env_.output.send_segment(tuple_, h, {});
+  ++env_.counters.tcp_tx_segments;
+  ++env_.counters.tcp_rst_sent;
+}
+
+void TcpConnection::maybe_send_window_update(bool drained) {
+  // tcp_cleanup_rbuf(), after the program read.
+  bool time_to_ack = false;
+  if (ack_scheduled_) {
+    // Every second full segment, or a short segment the reader has now
+    // consumed on a one-way connection.
+    time_to_ack = rcv_nxt_ - rcv_wup_ > rcv_mss_ || (drained && ack_pushed_ && !pingpong_);
+  }
+  if (!time_to_ack && in_state(state_, kCanReceive) && !rcv_shutdown_) {
+    // Tell the peer when the window at least doubled from a value at most
+    // half the maximum.
+    uint32_t clamp = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.capacity()),
+                                        kMaxUnscaledWindow << rcv_wscale_);
+    uint32_t now_wnd = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
+    if (2 * now_wnd <= clamp) {
+      uint32_t new_wnd = receive_window();
+      time_to_ack = new_wnd != 0 && new_wnd >= 2 * now_wnd;
+    }
+  }
+  if (time_to_ack) send_ack();
+}
+
+// --- Delayed ACK (Linux tcp_input.c / tcp_output.c) --------------------------
+
+namespace {
+constexpr Time kAtoMin = std::chrono::milliseconds(40);      // TCP_ATO_MIN, TCP_DELACK_MIN
+constexpr Time kDelackMax = std::chrono::milliseconds(200);  // TCP_DELACK_MAX
+constexpr int kMaxQuickAcks = 16;                            // TCP_MAX_QUICKACKS
+}  // namespace
+
+void TcpConnection::enter_quickack_mode() {
+  // tcp_incr_quickack() + tcp_enter_quickack_mode().
+  uint32_t wnd = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
+  int quick = static_cast<int>(std::min<uint32_t>(wnd / (2u * rcv_mss_), kMaxQuickAcks));
+  quick_acks_ = std::max(quick_acks_, quick == 0 ? 2 : quick);
+  pingpong_ = false;
+  ato_ = kAtoMin;
+}
+
+void TcpConnection::on_data_received(size_t len, Time now) {
+  // tcp_measure_rcv_mss(): the peer's segment size, and whether this one
+  // was short (a push: the end of what the peer's program wrote).
+  if (len >= rcv_mss_) {
+    rcv_mss_ = static_cast<uint16_t>(std::min<size_t>(len, env_.local_mss));
+  } else {
+    ack_pushed_ = true;
+  }
+  ack_scheduled_ = true;
+  // tcp_event_data_recv(): the first data starts in quick-ACK mode; later
+  // the ACK timeout follows the arrival rhythm.
+  if (ato_ == Time::zero()) {
+    enter_quickack_mode();
+  } else {
+    Time m = now - last_rcv_;
+    if (m <= kAtoMin / 2) {
+      ato_ = ato_ / 2 + kAtoMin / 2;
+    } else if (m < ato_) {
+      ato_ = std::min(ato_ / 2 + m, rto_);
+    } else if (m > rto_) {
+      enter_quickack_mode();
+    }
+  }
+  last_rcv_ = now;
+  // __tcp_ack_snd_check(): ACK now every second full segment (if the window
+  // does not shrink) and in quick-ACK mode; otherwise delay.
+  uint32_t offered = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
+  bool two_segments = rcv_nxt_ - rcv_wup_ > rcv_mss_ && receive_window() >= offered;
+  if (two_segments || (quick_acks_ > 0 && !pingpong_)) {
+    ack_pending_ = true;
+  } else {
+    schedule_delayed_ack(now);
+  }
+}
+
+void TcpConnection::schedule_delayed_ack(Time now) {
+  // tcp_send_delayed_ack()
+  ack_scheduled_ = true;
+  Time ato = ato_ == Time::zero() ? kAtoMin : ato_;
+  if (ato > kAtoMin) {
+    Time max_ato = std::chrono::milliseconds(500);
+    if (pingpong_ || ack_pushed_) max_ato = kDelackMax;
+    if (rtt_.has_sample()) max_ato = std::min(max_ato, std::max(rtt_.srtt(), kAtoMin));
+    ato = std::min(ato, max_ato);
+  }
+  Time at = now + ato;
+  if (delack_at_) {
+    // About to fire anyway: ACK now instead.
+    if (*delack_at_ <= now + ato / 4) {
+      ack_pending_ = true;
+      return;
+    }
+    at = std::min(at, *delack_at_);
+  }
+  delack_at_ = at;
+}
+
+void TcpConnection::send_data_segment(uint32_t seq, size_t len, bool fin, Time now) {
+  wire::TcpHeader h = header(seq, kAck);
+  size_t offset = seq - snd_una_;
+  // PSH on the segment that empties what the program has written.
+  if (len > 0 && offset + len == snd_buf_.size()) h.flags |= kPsh;
+  if (fin) h.flags |= kFin;
+  size_t n = snd_buf_.peek(offset, env_.scratch.first(len));
+  emit(h, Bytes(env_.scratch.data(), n));
+  if (seq_lt(seq, snd_max_)) {
+    ++env_.counters.tcp_retrans_segments;
+  } else if (!rtt_seq_ && retransmits_ == 0) {
+    rtt_seq_ = seq;
+    rtt_sent_ = now;
+  }
+  uint32_t end = seq + static_cast<uint32_t>(len) + (fin ? 1 : 0);
+  if (seq_gt(end, snd_nxt_)) snd_nxt_ = end;
+  if (seq_gt(end, snd_max_)) snd_max_ = end;
+  ack_pending_ = false;
+  arm_retransmit(now);
+}
+
+void TcpConnection::output(Time now) {
+  if (!in_state(state_, kCanSend)) return;
+  for (;;) {
+    if (fin_sent()) break;
+    size_t sent = snd_nxt_ - snd_una_;
+    size_t unsent = snd_buf_.size() - std::min(sent, snd_buf_.size());
+    uint32_t limit = std::min(snd_wnd_, cwnd_);
+    size_t avail = limit > flight_size() ? limit - flight_size() : 0;
+    size_t len = std::min(unsent, size_t{snd_mss_});
+    bool fin = fin_queued_ && len == unsent;
+    if (len == 0 && !fin) break;
+    // The whole segment must fit the send and congestion windows
+    // (tcp_snd_wnd_test(), tcp_cwnd_test()): no window-limited runts.
+    if (len > avail) break;
+    // Nagle with Minshall's refinement (Linux tcp_nagle_check()): hold the
+    // last, short piece of the written data while an earlier short segment
+    // is unacknowledged, unless TCP_NODELAY or it carries the FIN.
+    bool small_unacked = seq_gt(snd_sml_, snd_una_) && seq_le(snd_sml_, snd_nxt_);
+    if (len < snd_mss_ && len == unsent && small_unacked && !nodelay_ && !fin) break;
+    send_data_segment(snd_nxt_, len, fin, now);
+    if (len < snd_mss_) snd_sml_ = snd_nxt_;
+  }
+  // Data waiting, nothing in flight: only the peer's window can be holding
+  // it back, and only a probe will make the peer say when it opens.
+  size_t unsent_total = snd_buf_.size() + (fin_queued_ ? 1 : 0) - flight_size();
+  if (unsent_total > 0 && flight_size() == 0 && !persist_at_) {
+    persist_at_ = now + rto_;
+  }
+}
+
+void TcpConnection::send_window_probe(Time now) {
+  // tcp_xmit_probe_skb(): an ACK with an old sequence number makes the peer
+  // answer with its current window.
+  emit(header(snd_una_ - 1, kAck), {});
+  ++probes_;
+  persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), kRtoMax);
+}
+
+}  // namespace veer::core

@@ -1,0 +1,125 @@
+#include "core/tcp/connection_internal.h"
+
+namespace veer::core {
+
+using namespace detail;
+
+// --- Timers ------------------------------------------------------------------
+
+void TcpConnection::arm_retransmit(Time now) {
+  if (!retransmit_at_) retransmit_at_ = now + rto_;
+}
+
+std::optional<Time> TcpConnection::deadline() const {
+  std::optional<Time> d;
+  for (const auto& t :
+       {retransmit_at_, time_wait_until_, fin_wait2_until_, persist_at_, delack_at_}) {
+    if (t && (!d || *t < *d)) d = t;
+  }
+  return d;
+}
+
+void TcpConnection::on_timer(Time now) {
+  now_ = now;
+  if (delack_at_ && *delack_at_ <= now) {
+    // tcp_delack_timer_handler(): a delayed ACK had to wait for the timer,
+    // so the next one waits longer, or interactivity was a wrong guess.
+    delack_at_.reset();
+    if (ack_scheduled_ && state_ != TcpState::Closed) {
+      if (!pingpong_) {
+        ato_ = std::min(ato_ * 2, rto_);
+      } else {
+        pingpong_ = false;
+        ato_ = std::chrono::milliseconds(40);
+      }
+      send_ack();
+    }
+  }
+  if (time_wait_until_ && *time_wait_until_ <= now) {
+    terminate(0);
+    return;
+  }
+  if (fin_wait2_until_ && *fin_wait2_until_ <= now) {
+    // tcp_fin_timeout passed: the orphan is dropped without a segment.
+    terminate(0);
+    return;
+  }
+  if (retransmit_at_ && *retransmit_at_ <= now) {
+    retransmit_at_.reset();
+    on_retransmit_timeout(now);
+  }
+  if (persist_at_ && *persist_at_ <= now && state_ != TcpState::Closed) {
+    size_t unsent = snd_buf_.size() - std::min<size_t>(flight_size(), snd_buf_.size());
+    if (flight_size() == 0 && snd_wnd_ > 0 && unsent > 0 && snd_wnd_ < snd_mss_ &&
+        snd_wnd_ < unsent) {
+      // tcp_write_wakeup(): the window is open but smaller than the next
+      // segment; send what fits, as a probe.
+      send_data_segment(snd_nxt_, snd_wnd_, false, now);
+      ++probes_;
+      persist_at_.reset();
+    } else if (flight_size() == 0 && snd_wnd_ == 0) {
+      send_window_probe(now);
+    } else {
+      persist_at_.reset();
+      probes_ = 0;
+      output(now);
+    }
+  }
+}
+
+bool TcpConnection::retransmissions_exhausted(Time now) const {
+  if (retransmits_ == 0 || !first_retrans_) return false;
+  switch (state_) {
+    case TcpState::SynSent:
+      // tcp_write_timeout(): time-based, from the first SYN.
+      return now - *first_retrans_ >= model_timeout(env_.settings.syn_retries, kRtoInitial);
+    case TcpState::SynReceived:
+      // A passive open gives up after tcp_synack_retries timeouts
+      // (reqsk_timer_handler() counts them).
+      return retransmits_ >= env_.settings.synack_retries;
+    default:
+      return now - *first_retrans_ >= model_timeout(env_.settings.retries2, kRtoMin);
+  }
+}
+
+void TcpConnection::on_retransmit_timeout(Time now) {
+  if (flight_size() == 0 &&
+      !in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived)))
+    return;
+  if (retransmits_ == 0 && !first_retrans_) first_retrans_ = now - rto_;
+  if (retransmissions_exhausted(now)) {
+    ++env_.counters.tcp_timeouts;
+    if (state_ == TcpState::SynSent) ++env_.counters.tcp_attempt_fails;
+    terminate(ETIMEDOUT);
+    return;
+  }
+  ++retransmits_;
+  rtt_seq_.reset();  // Karn
+  // tcp_retransmit_timer(): the first tcp_syn_linear_timeouts SYN
+  // retransmissions keep the initial RTO; everything else backs off.
+  if (!(state_ == TcpState::SynSent && retransmits_ <= env_.settings.syn_linear_timeouts)) {
+    rto_ = std::min(rto_ * 2, kRtoMax);
+  }
+  if (state_ == TcpState::SynSent || state_ == TcpState::SynReceived) {
+    ++env_.counters.tcp_retrans_segments;
+    send_syn(state_ == TcpState::SynReceived, now);
+    return;
+  }
+  // Go back to the first unacknowledged segment with a one-segment window.
+  ssthresh_ = std::max<uint32_t>(flight_size() / 2, 2u * snd_mss_);
+  cwnd_ = snd_mss_;
+  snd_nxt_ = snd_una_;
+  size_t len = std::min(snd_buf_.size(), size_t{snd_mss_});
+  bool fin = fin_queued_ && len == snd_buf_.size();
+  send_data_segment(snd_una_, len, fin, now);
+}
+
+void TcpConnection::enter_time_wait(Time now) {
+  set_state(TcpState::TimeWait);
+  time_wait_until_ = now + kTimeWaitLength;
+  retransmit_at_.reset();
+  fin_wait2_until_.reset();
+  persist_at_.reset();
+}
+
+}  // namespace veer::core

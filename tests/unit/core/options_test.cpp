@@ -1,0 +1,243 @@
+// TCP options negotiated in the handshake (RFC 7323, RFC 2018) and Linux's
+// delayed ACK, against a scripted peer in virtual time.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/unit/core/harness.h"
+
+namespace veer::test {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace wire::tcpflag;
+
+constexpr uint16_t kPort = 18000;
+constexpr uint16_t kPeerPort = 40000;
+constexpr uint32_t kPeerIsn = 1000;
+
+Bytes text(const std::string& s) {
+  return Bytes(reinterpret_cast<const std::byte*>(s.data()), s.size());
+}
+
+wire::TcpHeader from_peer(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window = 65535) {
+  wire::TcpHeader h;
+  h.src_port = kPeerPort, h.dst_port = kPort, h.flags = flags, h.seq = seq, h.ack = ack;
+  h.window = window;
+  return h;
+}
+
+wire::TcpOptions linux_syn_options(uint32_t tsval) {
+  wire::TcpOptions o;
+  o.mss = 1460;
+  o.sack_permitted = true;
+  o.timestamp = wire::TcpOptions::Timestamp{tsval, 0};
+  o.window_scale = 7;
+  return o;
+}
+
+TEST(TcpOptions, ActiveOpenOffersMssSackTimestampsAndWindowScale) {
+  PeerHarness h;
+  h.advance_to(5s);
+  auto s = h.stack().tcp_socket().value();
+  h.stack().connect(s, {kIpB, 80}, h.now());
+  auto syn = h.next_segment();
+  ASSERT_TRUE(syn);
+  const auto& o = syn->tcp.options;
+  EXPECT_EQ(o.mss, 1460);
+  EXPECT_TRUE(o.sack_permitted);
+  ASSERT_TRUE(o.timestamp);
+  EXPECT_EQ(o.timestamp->echo, 0u);
+  // tcp_rmem[2] = 6 MiB: ilog2(6291456) - 15 = 7, as Linux offers.
+  EXPECT_EQ(o.window_scale, 7);
+  EXPECT_EQ(syn->tcp.window, 64240) << "a SYN's window is never scaled";
+}
+
+TEST(TcpOptions, KnobsTurnEachOptionOff) {
+  auto cfg = make_config(kMacA, kIpA);
+  cfg.tcp.sack = false;
+  cfg.tcp.timestamps = 0;
+  cfg.tcp.window_scaling = false;
+  PeerHarness h(cfg);
+  auto s = h.stack().tcp_socket().value();
+  h.stack().connect(s, {kIpB, 80}, h.now());
+  auto syn = h.next_segment();
+  ASSERT_TRUE(syn);
+  wire::TcpOptions only_mss;
+  only_mss.mss = 1460;
+  EXPECT_EQ(syn->tcp.options, only_mss);
+}
+
+TEST(TcpOptions, WindowScaleFollowsTheLargestReceiveBuffer) {
+  auto cfg = make_config(kMacA, kIpA);
+  cfg.tcp.rmem_max = 15728640;  // packetdrill's defaults.sh: wscale 8
+  PeerHarness h(cfg);
+  auto s = h.stack().tcp_socket().value();
+  h.stack().connect(s, {kIpB, 80}, h.now());
+  auto syn = h.next_segment();
+  ASSERT_TRUE(syn);
+  EXPECT_EQ(syn->tcp.options.window_scale, 8);
+}
+
+// A listener, and a peer whose SYN offers what Linux offers.
+struct NegotiatedServer : ::testing::Test {
+  PeerHarness h;
+  SocketId listener{}, conn{};
+  uint32_t iss = 0;
+  uint32_t our_tsval = 0;
+  void SetUp() override {
+    listener = h.stack().tcp_socket().value();
+    ASSERT_EQ(h.stack().bind(listener, {Ipv4Addr{}, kPort}), 0);
+    ASSERT_EQ(h.stack().listen(listener, 5), 0);
+    auto syn = from_peer(kSyn, kPeerIsn, 0);
+    syn.options = linux_syn_options(700);
+    h.inject(syn);
+    auto sa = h.next_segment();
+    ASSERT_TRUE(sa);
+    iss = sa->tcp.seq;
+    synack = *sa;
+    auto ack = from_peer(kAck, kPeerIsn + 1, iss + 1, 100);  // 100 << 7 = 12800 bytes
+    ack.options.timestamp = wire::TcpOptions::Timestamp{701, sa->tcp.options.timestamp->value};
+    h.inject(ack);
+    conn = h.stack().accept(listener, nullptr).value();
+  }
+  SeenSegment synack;
+};
+
+TEST_F(NegotiatedServer, SynAckAcceptsEveryOfferedOptionAndEchoesTheTimestamp) {
+  const auto& o = synack.tcp.options;
+  EXPECT_EQ(o.mss, 1460);
+  EXPECT_TRUE(o.sack_permitted);
+  ASSERT_TRUE(o.timestamp);
+  EXPECT_EQ(o.timestamp->echo, 700u);
+  EXPECT_EQ(o.window_scale, 7);
+}
+
+TEST_F(NegotiatedServer, PeerWindowIsScaledAndTimestampsTakeTwelveBytesOfEachSegment) {
+  std::string data(20000, 'x');
+  ASSERT_EQ(h.stack().send(conn, text(data), h.now()).value(), 20000u);
+  size_t total = 0, segments = 0;
+  while (auto s = h.next_segment()) {
+    EXPECT_EQ(s->payload.size(), 1448u) << "1460 - 12 bytes of TS option";
+    ASSERT_TRUE(s->tcp.options.timestamp);
+    EXPECT_EQ(s->tcp.options.timestamp->echo, 701u);
+    total += s->payload.size();
+    ++segments;
+  }
+  // The peer's window is 100 << 7 = 12800 bytes: 8 full segments fit.
+  EXPECT_EQ(segments, 8u);
+  EXPECT_EQ(total, 8u * 1448u);
+}
+
+TEST_F(NegotiatedServer, OurWindowIsScaledDown) {
+  auto d = from_peer(kAck | kPsh, kPeerIsn + 1, iss + 1, 100);
+  d.options.timestamp = wire::TcpOptions::Timestamp{702, 0};
+  h.inject(d, text("hi"));
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  // 131072 - 2 bytes free, rounded up to the 128-byte unit: 1024 << 7.
+  EXPECT_EQ(ack->tcp.window, 1024);
+  EXPECT_EQ(ack->tcp.options.timestamp->echo, 702u) << "TS.Recent follows the newest segment";
+}
+
+TEST_F(NegotiatedServer, PawsDropsASegmentWithAnOldTimestamp) {
+  auto old = from_peer(kAck | kPsh, kPeerIsn + 1, iss + 1, 100);
+  old.options.timestamp = wire::TcpOptions::Timestamp{600, 0};  // older than 701
+  h.inject(old, text("stale"));
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack) << "PAWS answers with an ACK";
+  EXPECT_EQ(ack->tcp.ack, kPeerIsn + 1) << "and accepts nothing";
+  EXPECT_EQ(h.stack().bytes_readable(conn), 0u);
+}
+
+TEST(TcpOptions, NoOptionsFromThePeerMeansNoneFromUs) {
+  PeerHarness h;
+  auto l = h.stack().tcp_socket().value();
+  h.stack().bind(l, {Ipv4Addr{}, kPort});
+  h.stack().listen(l, 5);
+  h.inject(from_peer(kSyn, kPeerIsn, 0));
+  auto sa = h.next_segment();
+  ASSERT_TRUE(sa);
+  wire::TcpOptions only_mss;
+  only_mss.mss = 1460;
+  EXPECT_EQ(sa->tcp.options, only_mss);
+}
+
+// --- Delayed ACK ----------------------------------------------------------------
+
+struct PlainServer : ::testing::Test {
+  PeerHarness h;
+  SocketId conn{};
+  uint32_t iss = 0;
+  uint32_t peer_seq = kPeerIsn + 1;
+  void SetUp() override {
+    auto l = h.stack().tcp_socket().value();
+    h.stack().bind(l, {Ipv4Addr{}, kPort});
+    h.stack().listen(l, 5);
+    auto syn = from_peer(kSyn, kPeerIsn, 0);
+    syn.options.mss = 1460;
+    h.inject(syn);
+    iss = h.next_segment()->tcp.seq;
+    h.inject(from_peer(kAck, peer_seq, iss + 1));
+    conn = h.stack().accept(l, nullptr).value();
+  }
+  void send_from_peer(size_t n) {
+    std::string d(n, 'p');
+    h.inject(from_peer(kAck | kPsh, peer_seq, iss + 1), text(d));
+    peer_seq += static_cast<uint32_t>(n);
+  }
+};
+
+TEST_F(PlainServer, QuickAcksFirstThenTheFortyMillisecondTimer) {
+  // The first data starts quick-ACK mode: 16 segments are ACKed at once.
+  for (int i = 0; i < 16; ++i) {
+    send_from_peer(100);
+    auto ack = h.next_segment();
+    ASSERT_TRUE(ack) << "segment " << i;
+    EXPECT_EQ(ack->tcp.ack, peer_seq);
+  }
+  send_from_peer(100);
+  EXPECT_FALSE(h.next_segment()) << "the 17th waits";
+  Time sent = h.now();
+  h.advance_to(sent + 39ms);
+  EXPECT_FALSE(h.next_segment());
+  h.advance_to(sent + 40ms);
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->tcp.ack, peer_seq);
+}
+
+TEST_F(PlainServer, EverySecondFullSegmentIsAckedAtOnce) {
+  for (int i = 0; i < 16; ++i) {
+    send_from_peer(1460);
+    h.next_segment();
+  }
+  send_from_peer(1460);
+  EXPECT_FALSE(h.next_segment()) << "one full segment waits";
+  send_from_peer(1460);
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack) << "the second is ACKed at once";
+  EXPECT_EQ(ack->tcp.ack, peer_seq);
+}
+
+TEST_F(PlainServer, AReplyCarriesTheAckAndCancelsTheTimer) {
+  for (int i = 0; i < 16; ++i) {
+    send_from_peer(10);
+    h.next_segment();
+  }
+  send_from_peer(10);
+  EXPECT_FALSE(h.next_segment());
+  h.advance(5ms);
+  ASSERT_EQ(h.stack().send(conn, text("reply"), h.now()).value(), 5u);
+  auto reply = h.next_segment();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->tcp.ack, peer_seq);
+  EXPECT_EQ(reply->payload.size(), 5u);
+  h.advance(100ms);
+  while (auto s = h.next_segment()) {
+    EXPECT_NE(s->payload.size(), 0u) << "no separate ACK after the reply carried it";
+  }
+}
+
+}  // namespace
+}  // namespace veer::test
