@@ -319,10 +319,18 @@ bool TcpConnection::acceptable(const wire::TcpSegment& seg) const {
 
 void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time now) {
   const wire::TcpHeader& h = seg.header;
-  // A retransmitted SYN for our SYN-ACK: answer it again (tcp_check_req()).
-  if (state_ == TcpState::SynReceived && h.has(kSyn) && !h.has(kAck) && h.seq == irs_) {
-    send_syn(true, now);
-    return;
+  if (state_ == TcpState::SynReceived && h.has(kSyn) && h.seq == irs_) {
+    if (!h.has(kAck)) {
+      // A retransmitted SYN for our SYN-ACK: answer it again (tcp_check_req()).
+      send_syn(true, now);
+      return;
+    }
+    if (h.ack == snd_nxt_) {
+      // Simultaneous open: the peer's SYN-ACK for our SYN completes the
+      // handshake (tcp_validate_incoming() lets exactly this one through).
+      if (process_ack(seg, now)) process_data_and_fin(seg, now);
+      return;
+    }
   }
   // RFC 7323 §5 PAWS, before the sequence check as Linux does
   // (tcp_validate_incoming()): an old timestamp means an old duplicate.

@@ -485,3 +485,85 @@ TEST(TwoStacks, OneMegabyteArrivesIntactWithLossAndDuplication) {
 
 }  // namespace
 }  // namespace veer::test
+
+namespace veer::test {
+namespace {
+
+using namespace std::chrono_literals;
+using core::TcpState;
+
+TEST(TwoStacks, SimultaneousOpenGoesThroughSynReceivedToEstablished) {
+  SimLink link;
+  Stack& a = link.a();
+  Stack& b = link.b();
+  auto sa = a.tcp_socket().value();
+  auto sb = b.tcp_socket().value();
+  ASSERT_EQ(a.bind(sa, {Ipv4Addr{}, 5000}), 0);
+  ASSERT_EQ(b.bind(sb, {Ipv4Addr{}, 6000}), 0);
+  // Resolve ARP first so both SYNs really cross on the wire.
+  auto warm = a.tcp_socket().value();
+  a.connect(warm, {kIpB, 9}, link.now());
+  link.run_for(10ms);
+  a.close(warm, link.now());
+  EXPECT_EQ(a.connect(sa, {kIpB, 6000}, link.now()), EINPROGRESS);
+  EXPECT_EQ(b.connect(sb, {kIpA, 5000}, link.now()), EINPROGRESS);
+  bool saw_syn_received = false;
+  ASSERT_TRUE(link.run_until_true(
+      [&] {
+        saw_syn_received |= a.state(sa) == TcpState::SynReceived;
+        return a.state(sa) == TcpState::Established && b.state(sb) == TcpState::Established;
+      },
+      5s));
+  EXPECT_TRUE(saw_syn_received);
+  EXPECT_EQ(a.connect(sa, {kIpB, 6000}, link.now()), 0);
+  EXPECT_EQ(b.connect(sb, {kIpA, 5000}, link.now()), 0);
+  ASSERT_EQ(a.send(sa, Bytes(reinterpret_cast<const std::byte*>("hi"), 2), link.now()).value(), 2u);
+  link.run_for(50ms);
+  std::vector<std::byte> buf(8);
+  EXPECT_EQ(b.recv(sb, buf, link.now()).value(), 2u);
+}
+
+TEST(TwoStacks, SimultaneousCloseGoesThroughClosingToTimeWait) {
+  SimLink link;
+  Stack& a = link.a();
+  Stack& b = link.b();
+  auto l = b.tcp_socket().value();
+  b.bind(l, {Ipv4Addr{}, 7000});
+  b.listen(l, 1);
+  auto c = a.tcp_socket().value();
+  a.connect(c, {kIpB, 7000}, link.now());
+  SocketId s{};
+  ASSERT_TRUE(link.run_until_true([&] {
+    auto r = b.accept(l, nullptr);
+    if (r.ok()) s = r.value();
+    return r.ok();
+  }));
+  link.run_for(100ms);
+  // Both FINs leave at the same instant and cross.
+  a.shutdown(c, core::Shut::Write, link.now());
+  b.shutdown(s, core::Shut::Write, link.now());
+  EXPECT_EQ(a.state(c), TcpState::FinWait1);
+  EXPECT_EQ(b.state(s), TcpState::FinWait1);
+  bool a_closing = false, b_closing = false;
+  ASSERT_TRUE(link.run_until_true(
+      [&] {
+        a_closing |= a.state(c) == TcpState::Closing;
+        b_closing |= b.state(s) == TcpState::Closing;
+        return a.state(c) == TcpState::TimeWait && b.state(s) == TcpState::TimeWait;
+      },
+      5s));
+  EXPECT_TRUE(a_closing);
+  EXPECT_TRUE(b_closing);
+  Time tw_start = link.now();
+  a.close(c, link.now());
+  b.close(s, link.now());
+  b.close(l, link.now());
+  link.run_until(tw_start + 59s);
+  EXPECT_EQ(a.connection_count(), 1u);
+  link.run_until(tw_start + 61s);
+  EXPECT_EQ(a.connection_count(), 0u);
+  EXPECT_EQ(b.connection_count(), 0u);
+}
+
+}  // namespace
+}  // namespace veer::test
