@@ -18,6 +18,9 @@ struct TcpSettings {
   int synack_retries = 5;       // net.ipv4.tcp_synack_retries
   int retries2 = 15;            // net.ipv4.tcp_retries2
   int fin_timeout_s = 60;       // net.ipv4.tcp_fin_timeout
+  int keepalive_time_s = 7200;  // net.ipv4.tcp_keepalive_time
+  int keepalive_intvl_s = 75;   // net.ipv4.tcp_keepalive_intvl
+  int keepalive_probes = 9;     // net.ipv4.tcp_keepalive_probes
   int tw_reuse = 2;             // net.ipv4.tcp_tw_reuse
   uint16_t port_low = 32768;    // net.ipv4.ip_local_port_range
   uint16_t port_high = 60999;

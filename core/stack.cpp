@@ -43,7 +43,7 @@ struct Socket {
   Endpoint local;
   bool reuse_addr = false;
   bool nodelay = false;
-  bool keepalive = false;
+  TcpConnection::Keepalive keepalive;
   int error = 0;
   bool shut_rd = false;
   bool shut_wr = false;
@@ -483,6 +483,7 @@ struct Stack::Impl : SegmentOutput {
     r.listener = id_of(l);
     r.conn->set_nodelay(l.nodelay);
     r.conn->set_reuse_addr(l.reuse_addr);
+    r.conn->set_keepalive(l.keepalive, now);  // accepted sockets inherit it
     ++l.embryonic;
     r.conn->open_passive(seg, now);
     after_event(tuple);
@@ -603,6 +604,7 @@ Result<SocketId> Stack::accept(SocketId id, Endpoint* peer) {
   s.conn = c;
   s.nodelay = l->nodelay;
   s.reuse_addr = l->reuse_addr;
+  s.keepalive = l->keepalive;
   ConnRecord& r = impl_->conns.at(c->tuple());
   r.queued = false;
   r.listener.reset();
@@ -668,6 +670,7 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   r.has_owner = true;
   r.conn->set_nodelay(s->nodelay);
   r.conn->set_reuse_addr(s->reuse_addr);
+  r.conn->set_keepalive(s->keepalive, now);
   s->conn = r.conn;
   s->kind = SocketKind::Connection;
   s->phase = ConnectPhase::Connecting;
@@ -779,9 +782,28 @@ Errno Stack::set_option(SocketId id, SockOpt opt, int value) {
       }
       return 0;
     case SockOpt::KeepAlive:
-      s->keepalive = value != 0;  // probes come with the [tcp] work
-      return 0;
+      s->keepalive.on = value != 0;
+      break;
+    case SockOpt::KeepIdle:
+      // do_tcp_setsockopt(): 1..MAX_TCP_KEEPIDLE, 1..MAX_TCP_KEEPINTVL,
+      // 1..MAX_TCP_KEEPCNT.
+      if (value < 1 || value > 32767) return EINVAL;
+      s->keepalive.idle_s = value;
+      break;
+    case SockOpt::KeepIntvl:
+      if (value < 1 || value > 32767) return EINVAL;
+      s->keepalive.intvl_s = value;
+      break;
+    case SockOpt::KeepCnt:
+      if (value < 1 || value > 127) return EINVAL;
+      s->keepalive.cnt = value;
+      break;
   }
+  if (s->conn) {
+    s->conn->set_keepalive(s->keepalive, impl_->now);
+    impl_->after_event(s->conn->tuple());
+  }
+  return 0;
   return ENOPROTOOPT;
 }
 
@@ -794,7 +816,13 @@ Result<int> Stack::get_option(SocketId id, SockOpt opt) const {
     case SockOpt::NoDelay:
       return s->nodelay ? 1 : 0;
     case SockOpt::KeepAlive:
-      return s->keepalive ? 1 : 0;
+      return s->keepalive.on ? 1 : 0;
+    case SockOpt::KeepIdle:
+      return s->keepalive.idle_s ? s->keepalive.idle_s : impl_->config.tcp.keepalive_time_s;
+    case SockOpt::KeepIntvl:
+      return s->keepalive.intvl_s ? s->keepalive.intvl_s : impl_->config.tcp.keepalive_intvl_s;
+    case SockOpt::KeepCnt:
+      return s->keepalive.cnt ? s->keepalive.cnt : impl_->config.tcp.keepalive_probes;
   }
   return Result<int>::error(ENOPROTOOPT);
 }

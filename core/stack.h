@@ -45,7 +45,8 @@ inline constexpr uint32_t kRdHup = 0x2000;  // POLLRDHUP: peer closed its side
 enum class Shut { Read, Write, Both };
 
 // Per-socket options that a program can set (SOL_SOCKET / IPPROTO_TCP).
-enum class SockOpt { ReuseAddr, NoDelay, KeepAlive };
+// Keep{Idle,Intvl} are seconds; Linux's ranges apply (EINVAL outside).
+enum class SockOpt { ReuseAddr, NoDelay, KeepAlive, KeepIdle, KeepIntvl, KeepCnt };
 
 class Stack {
  public:

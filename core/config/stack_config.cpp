@@ -40,6 +40,9 @@ core::StackConfig Config::stack_config() const {
   tcp.synack_retries = get_int("net.ipv4.tcp_synack_retries");
   tcp.retries2 = get_int("net.ipv4.tcp_retries2");
   tcp.fin_timeout_s = get_int("net.ipv4.tcp_fin_timeout");
+  tcp.keepalive_time_s = get_int("net.ipv4.tcp_keepalive_time");
+  tcp.keepalive_intvl_s = get_int("net.ipv4.tcp_keepalive_intvl");
+  tcp.keepalive_probes = get_int("net.ipv4.tcp_keepalive_probes");
   tcp.tw_reuse = get_int("net.ipv4.tcp_tw_reuse");
   auto [low, high] = get_port_range("net.ipv4.ip_local_port_range");
   tcp.port_low = static_cast<uint16_t>(low);

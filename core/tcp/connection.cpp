@@ -43,6 +43,10 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
 void TcpConnection::set_state(TcpState s) {
   state_ = s;
   if (s == TcpState::Established || s == TcpState::CloseWait) was_established_ = true;
+  if (s == TcpState::Established) {
+    last_ack_rcv_ = now_;
+    if (keepalive_.on && !keepalive_at_) keepalive_at_ = now_ + keepalive_idle();
+  }
 }
 
 // --- Opening -----------------------------------------------------------------
@@ -201,6 +205,8 @@ void TcpConnection::abort(Time now) {
 
 void TcpConnection::terminate(int err) {
   if (err) error_ = err;
+  keepalive_at_.reset();
+  delack_at_.reset();
   set_state(TcpState::Closed);
   rcv_shutdown_ = snd_shutdown_ = true;  // tcp_done(): SHUTDOWN_MASK
   retransmit_at_.reset();
@@ -409,6 +415,9 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
     ack_pending_ = true;
     return false;
   }
+  // tcp_ack(): any acceptable ACK shows the peer is alive.
+  last_ack_rcv_ = now;
+  keepalive_probes_ = 0;
   if (seq_gt(h.ack, snd_una_)) {
     uint32_t acked = h.ack - snd_una_;
     bool fin_acked = fin_queued_ && seq_gt(h.ack, fin_seq());

@@ -79,6 +79,14 @@ class TcpConnection {
   size_t bytes_unacked() const { return snd_buf_.size(); }
   bool was_established() const { return was_established_; }
 
+  // SO_KEEPALIVE and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (0 = the knob's value).
+  struct Keepalive {
+    bool on = false;
+    int idle_s = 0;
+    int intvl_s = 0;
+    int cnt = 0;
+  };
+  void set_keepalive(const Keepalive& k, Time now);
   void set_nodelay(bool on) { nodelay_ = on; }
   bool nodelay() const { return nodelay_; }
   // Inherited by the TIME_WAIT remains for bind() conflict checks (Linux sk_reuse).
@@ -124,6 +132,8 @@ class TcpConnection {
   void on_retransmit_timeout(Time now);
   bool retransmissions_exhausted(Time now) const;
   void enter_time_wait(Time now);
+  void on_keepalive_timer(Time now);
+  Time keepalive_idle() const;
   void send_window_probe(Time now);
   void set_state(TcpState s);
   // Ends the connection: CLOSED, with `err` as the program's pending error.
@@ -175,6 +185,10 @@ class TcpConnection {
   std::optional<Time> fin_wait2_until_;
   std::optional<Time> persist_at_;  // zero-window probe (RFC 9293 §3.8.6.1)
   int probes_ = 0;
+  Keepalive keepalive_;
+  std::optional<Time> keepalive_at_;
+  int keepalive_probes_ = 0;         // unanswered keepalive probes
+  Time last_ack_rcv_{};              // rcv_tstamp: when the last ACK arrived
   std::optional<uint32_t> rtt_seq_;  // segment being timed (Karn: not if retransmitted)
   Time rtt_sent_{};
 

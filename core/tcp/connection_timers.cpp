@@ -12,8 +12,8 @@ void TcpConnection::arm_retransmit(Time now) {
 
 std::optional<Time> TcpConnection::deadline() const {
   std::optional<Time> d;
-  for (const auto& t :
-       {retransmit_at_, time_wait_until_, fin_wait2_until_, persist_at_, delack_at_}) {
+  for (const auto& t : {retransmit_at_, time_wait_until_, fin_wait2_until_, persist_at_, delack_at_,
+                        keepalive_at_}) {
     if (t && (!d || *t < *d)) d = t;
   }
   return d;
@@ -21,6 +21,8 @@ std::optional<Time> TcpConnection::deadline() const {
 
 void TcpConnection::on_timer(Time now) {
   now_ = now;
+  if (keepalive_at_ && *keepalive_at_ <= now) on_keepalive_timer(now);
+  if (state_ == TcpState::Closed) return;
   if (delack_at_ && *delack_at_ <= now) {
     // tcp_delack_timer_handler(): a delayed ACK had to wait for the timer,
     // so the next one waits longer, or interactivity was a wrong guess.
@@ -120,6 +122,63 @@ void TcpConnection::enter_time_wait(Time now) {
   retransmit_at_.reset();
   fin_wait2_until_.reset();
   persist_at_.reset();
+}
+
+// --- Keepalive (Linux tcp_keepalive_timer()) --------------------------------
+
+Time TcpConnection::keepalive_idle() const {
+  return std::chrono::seconds(keepalive_.idle_s ? keepalive_.idle_s
+                                                : env_.settings.keepalive_time_s);
+}
+
+void TcpConnection::set_keepalive(const Keepalive& k, Time now) {
+  now_ = now;
+  bool was_on = keepalive_.on;
+  keepalive_ = k;
+  constexpr uint32_t kIdleStates = state_bit(TcpState::Closed) | state_bit(TcpState::SynSent) |
+                                   state_bit(TcpState::Listen) | state_bit(TcpState::TimeWait);
+  if (!k.on || in_state(state_, kIdleStates)) {
+    keepalive_at_.reset();
+    return;
+  }
+  if (!was_on) {
+    keepalive_at_ = now + keepalive_idle();
+  } else {
+    // A new TCP_KEEPIDLE counts from the last sign of life, as Linux does.
+    keepalive_at_ = std::max(now, std::max(last_rcv_, last_ack_rcv_) + keepalive_idle());
+  }
+}
+
+void TcpConnection::on_keepalive_timer(Time now) {
+  keepalive_at_.reset();
+  constexpr uint32_t kNoProbes = state_bit(TcpState::Closed) | state_bit(TcpState::SynSent) |
+                                 state_bit(TcpState::Listen) | state_bit(TcpState::TimeWait);
+  if (!keepalive_.on || in_state(state_, kNoProbes)) return;
+  Time idle = keepalive_idle();
+  if (flight_size() > 0 || !snd_buf_.empty()) {
+    // Data in flight has its own timer; look again after a full idle time.
+    keepalive_at_ = now + idle;
+    return;
+  }
+  Time elapsed = now - std::max(last_rcv_, last_ack_rcv_);
+  if (elapsed < idle) {
+    keepalive_at_ = now + (idle - elapsed);
+    return;
+  }
+  int cnt = keepalive_.cnt ? keepalive_.cnt : env_.settings.keepalive_probes;
+  if (keepalive_probes_ >= cnt) {
+    // tcp_keepalive_timer(): reset the peer and report ETIMEDOUT.
+    emit(header(snd_nxt_, kRst | kAck), {});
+    ++env_.counters.tcp_rst_sent;
+    ++env_.counters.tcp_timeouts;
+    terminate(ETIMEDOUT);
+    return;
+  }
+  // tcp_write_wakeup() with nothing to send: an ACK one byte behind.
+  emit(header(snd_una_ - 1, kAck), {});
+  ++keepalive_probes_;
+  keepalive_at_ = now + std::chrono::seconds(keepalive_.intvl_s ? keepalive_.intvl_s
+                                                                : env_.settings.keepalive_intvl_s);
 }
 
 }  // namespace veer::core

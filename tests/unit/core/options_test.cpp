@@ -241,3 +241,61 @@ TEST_F(PlainServer, AReplyCarriesTheAckAndCancelsTheTimer) {
 
 }  // namespace
 }  // namespace veer::test
+
+namespace veer::test {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace wire::tcpflag;
+
+// Keepalive with TCP_KEEPIDLE 10, TCP_KEEPINTVL 5, TCP_KEEPCNT 3 on an idle
+// connection whose peer has gone silent: probes at 10, 15, 20 s after the
+// last ACK, then a RST and ETIMEDOUT at 25 s (tcp_keepalive_timer()).
+TEST_F(PlainServer, KeepaliveProbesThenResetsASilentPeer) {
+  Time start = h.now();
+  ASSERT_EQ(h.stack().set_option(conn, core::SockOpt::KeepIdle, 10), 0);
+  ASSERT_EQ(h.stack().set_option(conn, core::SockOpt::KeepIntvl, 5), 0);
+  ASSERT_EQ(h.stack().set_option(conn, core::SockOpt::KeepCnt, 3), 0);
+  EXPECT_EQ(h.stack().set_option(conn, core::SockOpt::KeepCnt, 128), EINVAL);
+  ASSERT_EQ(h.stack().set_option(conn, core::SockOpt::KeepAlive, 1), 0);
+  std::vector<Time> probes;
+  Time reset_at{};
+  for (Time t = start; t <= start + 30s; t += 100ms) {
+    h.advance_to(t);
+    while (auto s = h.next_segment()) {
+      if (s->has(kRst)) {
+        reset_at = h.now() - start;
+      } else {
+        EXPECT_EQ(s->tcp.seq, iss) << "a probe is an ACK one byte behind SND.UNA";
+        EXPECT_TRUE(s->payload.empty());
+        probes.push_back(h.now() - start);
+      }
+    }
+  }
+  EXPECT_EQ(probes, (std::vector<Time>{10s, 15s, 20s}));
+  EXPECT_EQ(reset_at, 25s);
+  EXPECT_EQ(h.stack().take_error(conn), ETIMEDOUT);
+}
+
+TEST_F(PlainServer, AnAnsweredKeepaliveProbeStartsTheIdleTimeAgain) {
+  Time start = h.now();
+  h.stack().set_option(conn, core::SockOpt::KeepIdle, 10);
+  h.stack().set_option(conn, core::SockOpt::KeepIntvl, 5);
+  h.stack().set_option(conn, core::SockOpt::KeepAlive, 1);
+  h.advance_to(start + 10s);
+  auto probe = h.next_segment();
+  ASSERT_TRUE(probe);
+  // The peer answers with its ACK.
+  h.inject(from_peer(kAck, peer_seq, iss + 1));
+  h.advance_to(start + 19s);
+  EXPECT_FALSE(h.next_segment());
+  h.advance_to(start + 20s);
+  auto next = h.next_segment();
+  // The timer fires at 15 s, finds only 5 s of silence and waits the rest.
+  ASSERT_TRUE(next) << "the next probe comes a full idle time after the answer";
+  EXPECT_EQ(h.stack().get_option(conn, core::SockOpt::KeepIdle).value(), 10);
+  EXPECT_EQ(h.stack().get_option(conn, core::SockOpt::KeepCnt).value(), 9) << "the knob's value";
+}
+
+}  // namespace
+}  // namespace veer::test
