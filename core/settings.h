@@ -17,6 +17,7 @@ struct TcpSettings {
   int syn_linear_timeouts = 4;  // net.ipv4.tcp_syn_linear_timeouts (Linux 6.5+)
   int synack_retries = 5;       // net.ipv4.tcp_synack_retries
   int retries2 = 15;            // net.ipv4.tcp_retries2
+  int orphan_retries = 0;       // net.ipv4.tcp_orphan_retries (0: 8 while alive)
   int fin_timeout_s = 60;       // net.ipv4.tcp_fin_timeout
   int keepalive_time_s = 7200;  // net.ipv4.tcp_keepalive_time
   int keepalive_intvl_s = 75;   // net.ipv4.tcp_keepalive_intvl

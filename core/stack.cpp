@@ -44,6 +44,8 @@ struct Socket {
   bool reuse_addr = false;
   bool nodelay = false;
   TcpConnection::Keepalive keepalive;
+  int user_timeout_ms = 0;
+  int linger_s = -1;  // SO_LINGER off
   int error = 0;
   bool shut_rd = false;
   bool shut_wr = false;
@@ -671,6 +673,7 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   r.conn->set_nodelay(s->nodelay);
   r.conn->set_reuse_addr(s->reuse_addr);
   r.conn->set_keepalive(s->keepalive, now);
+  r.conn->set_user_timeout(std::chrono::milliseconds(s->user_timeout_ms));
   s->conn = r.conn;
   s->kind = SocketKind::Connection;
   s->phase = ConnectPhase::Connecting;
@@ -743,7 +746,13 @@ Errno Stack::close(SocketId id, Time now) {
     }
   } else if (s->conn) {
     FourTuple tuple = s->conn->tuple();
-    s->conn->close(now);
+    if (s->linger_s == 0) {
+      // SO_LINGER with a zero time: an abortive close, RST instead of FIN
+      // (tcp_close() -> tcp_disconnect()).
+      s->conn->abort(now);
+    } else {
+      s->conn->close(now);
+    }
     impl_->conns.at(tuple).has_owner = false;
     impl_->after_event(tuple);
   }
@@ -798,6 +807,14 @@ Errno Stack::set_option(SocketId id, SockOpt opt, int value) {
       if (value < 1 || value > 127) return EINVAL;
       s->keepalive.cnt = value;
       break;
+    case SockOpt::UserTimeoutMs:
+      if (value < 0) return EINVAL;
+      s->user_timeout_ms = value;
+      if (s->conn) s->conn->set_user_timeout(std::chrono::milliseconds(value));
+      return 0;
+    case SockOpt::Linger:
+      s->linger_s = value < 0 ? -1 : value;
+      return 0;
   }
   if (s->conn) {
     s->conn->set_keepalive(s->keepalive, impl_->now);
@@ -823,6 +840,10 @@ Result<int> Stack::get_option(SocketId id, SockOpt opt) const {
       return s->keepalive.intvl_s ? s->keepalive.intvl_s : impl_->config.tcp.keepalive_intvl_s;
     case SockOpt::KeepCnt:
       return s->keepalive.cnt ? s->keepalive.cnt : impl_->config.tcp.keepalive_probes;
+    case SockOpt::UserTimeoutMs:
+      return s->user_timeout_ms;
+    case SockOpt::Linger:
+      return s->linger_s;
   }
   return Result<int>::error(ENOPROTOOPT);
 }

@@ -46,7 +46,18 @@ enum class Shut { Read, Write, Both };
 
 // Per-socket options that a program can set (SOL_SOCKET / IPPROTO_TCP).
 // Keep{Idle,Intvl} are seconds; Linux's ranges apply (EINVAL outside).
-enum class SockOpt { ReuseAddr, NoDelay, KeepAlive, KeepIdle, KeepIntvl, KeepCnt };
+// UserTimeoutMs is TCP_USER_TIMEOUT in milliseconds (0: the knobs decide).
+// Linger is SO_LINGER's l_linger in seconds, or -1 for off.
+enum class SockOpt {
+  ReuseAddr,
+  NoDelay,
+  KeepAlive,
+  KeepIdle,
+  KeepIntvl,
+  KeepCnt,
+  UserTimeoutMs,
+  Linger
+};
 
 class Stack {
  public:

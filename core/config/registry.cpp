@@ -48,6 +48,14 @@ constexpr std::array kKnobs = {
          .help = "Retransmissions of unacknowledged data before the connection is aborted "
                  "(Linux turns it into a timeout: 924.6 s at 15)",
          .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_orphan_retries",
+         .kind = Kind::Int,
+         .default_value = "0",
+         .min = 0,
+         .max = 255,
+         .help = "Retransmissions before a connection the program closed is dropped; 0 means "
+                 "8 while the peer still answers (Linux tcp_orphan_retries())",
+         .sysctl = true},
     Knob{.name = "net.ipv4.tcp_fin_timeout",
          .kind = Kind::Int,
          .default_value = "60",

@@ -39,6 +39,7 @@ core::StackConfig Config::stack_config() const {
   tcp.syn_linear_timeouts = get_int("net.ipv4.tcp_syn_linear_timeouts");
   tcp.synack_retries = get_int("net.ipv4.tcp_synack_retries");
   tcp.retries2 = get_int("net.ipv4.tcp_retries2");
+  tcp.orphan_retries = get_int("net.ipv4.tcp_orphan_retries");
   tcp.fin_timeout_s = get_int("net.ipv4.tcp_fin_timeout");
   tcp.keepalive_time_s = get_int("net.ipv4.tcp_keepalive_time");
   tcp.keepalive_intvl_s = get_int("net.ipv4.tcp_keepalive_intvl");

@@ -88,6 +88,8 @@ class TcpConnection {
   };
   void set_keepalive(const Keepalive& k, Time now);
   void set_nodelay(bool on) { nodelay_ = on; }
+  // TCP_USER_TIMEOUT: how long data may stay unacknowledged (0: the knobs).
+  void set_user_timeout(Time t) { user_timeout_ = t; }
   bool nodelay() const { return nodelay_; }
   // Inherited by the TIME_WAIT remains for bind() conflict checks (Linux sk_reuse).
   void set_reuse_addr(bool on) { reuse_addr_ = on; }
@@ -186,6 +188,7 @@ class TcpConnection {
   std::optional<Time> persist_at_;  // zero-window probe (RFC 9293 §3.8.6.1)
   int probes_ = 0;
   Keepalive keepalive_;
+  Time user_timeout_{};
   std::optional<Time> keepalive_at_;
   int keepalive_probes_ = 0;         // unanswered keepalive probes
   Time last_ack_rcv_{};              // rcv_tstamp: when the last ACK arrived

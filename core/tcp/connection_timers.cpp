@@ -80,8 +80,19 @@ bool TcpConnection::retransmissions_exhausted(Time now) const {
       // (reqsk_timer_handler() counts them).
       return retransmits_ >= env_.settings.synack_retries;
     default:
-      return now - *first_retrans_ >= model_timeout(env_.settings.retries2, kRtoMin);
+      break;
   }
+  Time elapsed = now - *first_retrans_;
+  // TCP_USER_TIMEOUT replaces the retry count with a time (RFC 5482).
+  if (user_timeout_ > Time::zero()) return elapsed >= user_timeout_;
+  int boundary = env_.settings.retries2;
+  if (orphaned_) {
+    // tcp_orphan_retries(): nobody will read the error; 0 means 8 while the
+    // RTO is still below its maximum (the peer may just be slow).
+    boundary = env_.settings.orphan_retries;
+    if (boundary == 0 && rto_ < kRtoMax) boundary = 8;
+  }
+  return elapsed >= model_timeout(boundary, kRtoMin);
 }
 
 void TcpConnection::on_retransmit_timeout(Time now) {

@@ -283,6 +283,57 @@ TEST_F(ServerFixture, ExactRstResetsAndInWindowRstGetsAChallengeAck) {
   EXPECT_EQ(h.stack().send(conn, text("x"), h.now()).err(), EPIPE);
 }
 
+TEST_F(ServerFixture, LingerZeroCloseIsAnAbortWithRst) {
+  ASSERT_EQ(h.stack().set_option(conn, core::SockOpt::Linger, 0), 0);
+  EXPECT_EQ(h.stack().get_option(conn, core::SockOpt::Linger).value(), 0);
+  ASSERT_EQ(h.stack().close(conn, h.now()), 0);
+  auto rst = h.next_segment();
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->tcp.flags, kRst | kAck);
+  EXPECT_EQ(rst->tcp.seq, iss + 1);
+  EXPECT_EQ(h.stack().connection_count(), 0u) << "no FIN_WAIT, no TIME_WAIT";
+}
+
+TEST_F(ServerFixture, OrphanWithAnUnansweredFinGivesUpAfterEightRetransmissions) {
+  Time t0 = h.now();
+  ASSERT_EQ(h.stack().close(conn, h.now()), 0);
+  auto fin = h.next_segment();
+  ASSERT_TRUE(fin);
+  ASSERT_TRUE(fin->has(kFin));
+  // RTO 210 ms doubling: retransmissions at 0.21, 0.63, 1.47, 3.15, 6.51,
+  // 13.23, 26.67, 53.55 s; at 107.31 s the 102.2 s that 8 retries model
+  // (tcp_orphan_retries() = 8) have passed and the orphan is dropped.
+  std::vector<Time> sent;
+  for (Time t = t0; t <= t0 + 120s; t += 10ms) {
+    h.advance_to(t);
+    while (auto s = h.next_segment()) {
+      EXPECT_TRUE(s->has(kFin));
+      sent.push_back(h.now() - t0);
+    }
+    if (h.now() - t0 == 107300ms) {
+      EXPECT_EQ(h.stack().connection_count(), 1u);
+    }
+  }
+  EXPECT_EQ(sent,
+            (std::vector<Time>{210ms, 630ms, 1470ms, 3150ms, 6510ms, 13230ms, 26670ms, 53550ms}));
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+}
+
+TEST_F(ServerFixture, UserTimeoutEndsRetransmissionsWithEtimedout) {
+  ASSERT_EQ(h.stack().set_option(conn, core::SockOpt::UserTimeoutMs, 1000), 0);
+  Time t0 = h.now();
+  ASSERT_EQ(h.stack().send(conn, text("x"), h.now()).value(), 1u);
+  h.next_segment();
+  // Retransmissions at 0.21 and 0.63 s; at the fire at 1.47 s more than the
+  // 1 s user timeout has passed since the data left.
+  h.advance_to(t0 + 1469ms);
+  EXPECT_EQ(h.stack().state(conn), TcpState::Established);
+  h.advance_to(t0 + 1470ms);
+  EXPECT_EQ(h.stack().state(conn), TcpState::Closed);
+  std::vector<std::byte> buf(4);
+  EXPECT_EQ(h.stack().recv(conn, buf, h.now()).err(), ETIMEDOUT);
+}
+
 // --- Active open ---------------------------------------------------------------
 
 struct ClientFixture : ::testing::Test {
