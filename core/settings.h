@@ -13,17 +13,18 @@ namespace veer::core {
 // (net.ipv4.tcp_*); the registry in core/config/registry.cpp is the one place
 // that lists their ranges.
 struct TcpSettings {
-  int syn_retries = 6;          // net.ipv4.tcp_syn_retries
-  int syn_linear_timeouts = 4;  // net.ipv4.tcp_syn_linear_timeouts (Linux 6.5+)
-  int synack_retries = 5;       // net.ipv4.tcp_synack_retries
-  int retries2 = 15;            // net.ipv4.tcp_retries2
-  int orphan_retries = 0;       // net.ipv4.tcp_orphan_retries (0: 8 while alive)
-  int fin_timeout_s = 60;       // net.ipv4.tcp_fin_timeout
-  int keepalive_time_s = 7200;  // net.ipv4.tcp_keepalive_time
-  int keepalive_intvl_s = 75;   // net.ipv4.tcp_keepalive_intvl
-  int keepalive_probes = 9;     // net.ipv4.tcp_keepalive_probes
-  int tw_reuse = 2;             // net.ipv4.tcp_tw_reuse
-  uint16_t port_low = 32768;    // net.ipv4.ip_local_port_range
+  int syn_retries = 6;           // net.ipv4.tcp_syn_retries
+  int syn_linear_timeouts = 4;   // net.ipv4.tcp_syn_linear_timeouts (Linux 6.5+)
+  int synack_retries = 5;        // net.ipv4.tcp_synack_retries
+  int retries2 = 15;             // net.ipv4.tcp_retries2
+  int orphan_retries = 0;        // net.ipv4.tcp_orphan_retries (0: 8 while alive)
+  int fin_timeout_s = 60;        // net.ipv4.tcp_fin_timeout
+  int keepalive_time_s = 7200;   // net.ipv4.tcp_keepalive_time
+  int keepalive_intvl_s = 75;    // net.ipv4.tcp_keepalive_intvl
+  int keepalive_probes = 9;      // net.ipv4.tcp_keepalive_probes
+  int tw_reuse = 2;              // net.ipv4.tcp_tw_reuse
+  int tw_reuse_delay_ms = 1000;  // net.ipv4.tcp_tw_reuse_delay
+  uint16_t port_low = 32768;     // net.ipv4.ip_local_port_range
   uint16_t port_high = 60999;
   int somaxconn = 4096;         // net.core.somaxconn
   int max_syn_backlog = 1024;   // net.ipv4.tcp_max_syn_backlog

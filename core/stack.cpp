@@ -140,8 +140,11 @@ struct Stack::Impl : SegmentOutput {
   }
 
   // --- Connections ---------------------------------------------------------
-  ConnRecord& add_connection(FourTuple tuple, Time t) {
-    uint32_t iss = initial_sequence_number(config.secret, tuple.local, tuple.remote, t);
+  // `iss`: the ISN to use instead of RFC 6528's, when a TIME_WAIT 4-tuple
+  // is taken over.
+  ConnRecord& add_connection(FourTuple tuple, Time t, std::optional<uint32_t> iss_override = {}) {
+    uint32_t iss =
+        iss_override.value_or(initial_sequence_number(config.secret, tuple.local, tuple.remote, t));
     std::pmr::polymorphic_allocator<TcpConnection> alloc(memory);
     uint32_t ts_offset = config.tcp.timestamps == 1
                              ? timestamp_offset(config.secret, tuple.local.addr, tuple.remote.addr)
@@ -229,6 +232,24 @@ struct Stack::Impl : SegmentOutput {
     return false;
   }
 
+  // tcp_twsk_unique(): a connect() may take over a 4-tuple in TIME_WAIT when
+  // the peer sent timestamps (so PAWS keeps old duplicates out) and either
+  // the program chose the port itself, or tcp_tw_reuse allows it and the
+  // last timestamp is older than tcp_tw_reuse_delay. The new ISN starts
+  // beyond anything the old connection used. Returns that ISN.
+  std::optional<uint32_t> time_wait_takeover(const ConnRecord& r, bool port_chosen) const {
+    const TcpConnection& c = *r.conn;
+    if (c.state() != TcpState::TimeWait || r.has_owner || !c.ts_recent_stamp()) return {};
+    if (!port_chosen) {
+      // 2 means loopback only, and veer serves no loopback: like 0.
+      if (config.tcp.tw_reuse != 1) return {};
+      if (now < *c.ts_recent_stamp() + std::chrono::milliseconds(config.tcp.tw_reuse_delay_ms))
+        return {};
+    }
+    uint32_t isn = c.snd_nxt() + 65535 + 2;
+    return isn == 0 ? 1 : isn;
+  }
+
   // RFC 6056 algorithm 3 within ip_local_port_range.
   std::optional<uint16_t> pick_ephemeral(Ipv4Addr local, Endpoint remote) {
     uint32_t low = config.tcp.port_low, high = config.tcp.port_high;
@@ -236,7 +257,11 @@ struct Stack::Impl : SegmentOutput {
     uint32_t offset = port_offset(config.secret, local, remote);
     for (uint32_t i = 0; i < count; ++i) {
       uint16_t port = static_cast<uint16_t>(low + (offset + i) % count);
-      if (conns.count(FourTuple{{local, port}, remote})) continue;
+      if (auto it = conns.find(FourTuple{{local, port}, remote}); it != conns.end()) {
+        const ConnRecord& r = it->second;
+        bool free = r.conn->finished() ? !r.has_owner : time_wait_takeover(r, false).has_value();
+        if (!free) continue;
+      }
       bool bound = false;
       for (const Socket& s : sockets) {
         if (s.in_use && s.bound && s.local.port == port) {
@@ -421,6 +446,18 @@ struct Stack::Impl : SegmentOutput {
     ++counters.tcp_rx_segments;
     FourTuple tuple{{ih.dst, seg->header.dst_port}, {ih.src, seg->header.src_port}};
     auto it = conns.find(tuple);
+    if (it != conns.end() && !it->second.has_owner &&
+        it->second.conn->time_wait_accepts_syn(*seg)) {
+      if (Socket* l = find_listener(tuple.local)) {
+        // A new incarnation of a connection in TIME_WAIT (TCP_TW_SYN):
+        // the old one goes, the listener takes the SYN with an ISN beyond it.
+        uint32_t isn = it->second.conn->snd_nxt() + 65535 + 2;
+        destroy(it->second);
+        conns.erase(it);
+        listen_input(*l, tuple, *seg, isn == 0 ? 1 : isn);
+        return;
+      }
+    }
     if (it != conns.end() && !it->second.conn->finished()) {
       ConnRecord& r = it->second;
       if (r.listener && !r.queued && r.conn->state() == TcpState::SynReceived &&
@@ -454,7 +491,8 @@ struct Stack::Impl : SegmentOutput {
   }
 
   // RFC 9293 §3.10.7.2, SEGMENT ARRIVES in LISTEN.
-  void listen_input(Socket& l, const FourTuple& tuple, const wire::TcpSegment& seg) {
+  void listen_input(Socket& l, const FourTuple& tuple, const wire::TcpSegment& seg,
+                    std::optional<uint32_t> isn = {}) {
     const wire::TcpHeader& h = seg.header;
     if (h.has(wire::tcpflag::kRst)) return;
     if (h.has(wire::tcpflag::kAck)) {
@@ -481,7 +519,7 @@ struct Stack::Impl : SegmentOutput {
         return;  // keep it simple: the old socket still owns the tuple
       }
     }
-    ConnRecord& r = add_connection(tuple, now);
+    ConnRecord& r = add_connection(tuple, now, isn);
     r.listener = id_of(l);
     r.conn->set_nodelay(l.nodelay);
     r.conn->set_reuse_addr(l.reuse_addr);
@@ -642,6 +680,7 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   if (remote.addr.is_any() || remote.port == 0) return ECONNREFUSED;
   if (!impl_->config.address.contains(remote.addr) && !impl_->config.gateway) return ENETUNREACH;
   Endpoint local = s->bound ? s->local : Endpoint{impl_->config.address.addr, 0};
+  bool port_chosen = local.port != 0;
   if (local.addr.is_any()) local.addr = impl_->config.address.addr;
   if (local.port == 0) {
     auto port = impl_->pick_ephemeral(local.addr, remote);
@@ -652,8 +691,14 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
     local.port = *port;
   }
   FourTuple tuple{local, remote};
+  std::optional<uint32_t> iss;
   if (auto it = impl_->conns.find(tuple); it != impl_->conns.end()) {
-    if (!it->second.conn->finished() || it->second.has_owner) return EADDRNOTAVAIL;
+    if (!it->second.conn->finished()) {
+      iss = impl_->time_wait_takeover(it->second, port_chosen);
+      if (!iss) return EADDRNOTAVAIL;
+    } else if (it->second.has_owner) {
+      return EADDRNOTAVAIL;
+    }
     impl_->destroy(it->second);
     impl_->conns.erase(it);
   }
@@ -668,7 +713,7 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   }
   s->bound = true;
   s->local = local;
-  ConnRecord& r = impl_->add_connection(tuple, now);
+  ConnRecord& r = impl_->add_connection(tuple, now, iss);
   r.has_owner = true;
   r.conn->set_nodelay(s->nodelay);
   r.conn->set_reuse_addr(s->reuse_addr);

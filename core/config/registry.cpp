@@ -72,6 +72,14 @@ constexpr std::array kKnobs = {
          .help = "Reuse a TIME_WAIT 4-tuple for a new outgoing connection: 0 never, 1 when "
                  "the peer's timestamps make it safe, 2 loopback only",
          .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_tw_reuse_delay",
+         .kind = Kind::Int,
+         .default_value = "1000",
+         .min = 1,
+         .max = 60000,
+         .help = "Milliseconds after the last timestamp before tcp_tw_reuse may take a "
+                 "TIME_WAIT 4-tuple (Linux 6.13+)",
+         .sysctl = true},
     Knob{.name = "net.ipv4.ip_local_port_range",
          .kind = Kind::PortRange,
          .default_value = "32768 60999",

@@ -45,6 +45,7 @@ core::StackConfig Config::stack_config() const {
   tcp.keepalive_intvl_s = get_int("net.ipv4.tcp_keepalive_intvl");
   tcp.keepalive_probes = get_int("net.ipv4.tcp_keepalive_probes");
   tcp.tw_reuse = get_int("net.ipv4.tcp_tw_reuse");
+  tcp.tw_reuse_delay_ms = get_int("net.ipv4.tcp_tw_reuse_delay");
   auto [low, high] = get_port_range("net.ipv4.ip_local_port_range");
   tcp.port_low = static_cast<uint16_t>(low);
   tcp.port_high = static_cast<uint16_t>(high);

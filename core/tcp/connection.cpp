@@ -568,7 +568,10 @@ void TcpConnection::negotiate_options(const wire::TcpOptions& peer, bool we_offe
     rcv_wscale_ = 0;  // never scale what the peer cannot unscale
   }
   ts_ok_ = peer.timestamp.has_value() && t.timestamps != 0;
-  if (ts_ok_) ts_recent_ = peer.timestamp->value;
+  if (ts_ok_) {
+    ts_recent_ = peer.timestamp->value;
+    ts_recent_stamp_ = now_;
+  }
   sack_ok_ = peer.sack_permitted && t.sack;
   (void)we_offered;
   peer_mss_ = peer.mss.value_or(kDefaultMss);
@@ -595,7 +598,18 @@ void TcpConnection::update_ts_recent(const wire::TcpSegment& seg) {
   // or before the last ACK we sent may move TS.Recent, and never backwards.
   if (!ts_ok_ || !seg.header.options.timestamp) return;
   uint32_t val = seg.header.options.timestamp->value;
-  if (seq_le(seg.header.seq, rcv_wup_) && int32_t(val - ts_recent_) >= 0) ts_recent_ = val;
+  if (seq_le(seg.header.seq, rcv_wup_) && int32_t(val - ts_recent_) >= 0) {
+    ts_recent_ = val;
+    ts_recent_stamp_ = now_;
+  }
+}
+
+bool TcpConnection::time_wait_accepts_syn(const wire::TcpSegment& seg) const {
+  const wire::TcpHeader& h = seg.header;
+  if (state_ != TcpState::TimeWait || !h.has(kSyn) || h.has(kAck) || h.has(kRst)) return false;
+  if (paws_reject(seg)) return false;
+  return seq_gt(h.seq, rcv_nxt_) ||
+         (ts_ok_ && h.options.timestamp && int32_t(ts_recent_ - h.options.timestamp->value) < 0);
 }
 
 }  // namespace veer::core

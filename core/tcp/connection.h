@@ -78,6 +78,13 @@ class TcpConnection {
   size_t bytes_readable() const { return rcv_buf_.size(); }
   size_t bytes_unacked() const { return snd_buf_.size(); }
   bool was_established() const { return was_established_; }
+  uint32_t snd_nxt() const { return snd_nxt_; }
+  // When TS.Recent last moved, if the peer sends timestamps (Linux
+  // ts_recent_stamp): what makes a TIME_WAIT 4-tuple safe to reuse.
+  std::optional<Time> ts_recent_stamp() const { return ts_recent_stamp_; }
+  // tcp_timewait_state_process(): may a SYN start a new connection on this
+  // TIME_WAIT 4-tuple (its sequence or timestamp is newer than ours)?
+  bool time_wait_accepts_syn(const wire::TcpSegment& seg) const;
 
   // SO_KEEPALIVE and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (0 = the knob's value).
   struct Keepalive {
@@ -212,7 +219,8 @@ class TcpConnection {
   uint16_t peer_mss_ = 536;
   uint32_t ts_offset_ = 0;
   uint32_t ts_recent_ = 0;  // RFC 7323 TS.Recent
-  Time now_{};              // the time of the event being processed
+  std::optional<Time> ts_recent_stamp_;
+  Time now_{};  // the time of the event being processed
 
   // Delayed ACK state (Linux struct inet_connection_sock::icsk_ack).
   std::optional<Time> delack_at_;

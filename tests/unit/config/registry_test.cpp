@@ -35,6 +35,7 @@ TEST(Registry, SysctlDefaultsAndRangesAreLinuxs) {
       // this machine's 6.18 kernel: tcp_sack=2 and tcp_timestamps=3 accepted).
       {"net.ipv4.tcp_window_scaling", "1", 0, 255},
       {"net.ipv4.tcp_orphan_retries", "0", 0, 255},
+      {"net.ipv4.tcp_tw_reuse_delay", "1000", 1, 60000},
       {"net.ipv4.tcp_keepalive_time", "7200", 1, 2147483},
       {"net.ipv4.tcp_keepalive_intvl", "75", 1, 2147483},
       {"net.ipv4.tcp_keepalive_probes", "9", 0, 255},

@@ -299,3 +299,112 @@ TEST_F(PlainServer, AnAnsweredKeepaliveProbeStartsTheIdleTimeAgain) {
 
 }  // namespace
 }  // namespace veer::test
+
+namespace veer::test {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace wire::tcpflag;
+
+// A client connection through the single ephemeral port 40000 to the peer's
+// port 80, with timestamps, closed actively: it ends in TIME_WAIT.
+struct TimeWaitClient {
+  explicit TimeWaitClient(int tw_reuse) : h(config(tw_reuse)) {}
+  static core::StackConfig config(int tw_reuse) {
+    auto cfg = make_config(kMacA, kIpA);
+    cfg.tcp.tw_reuse = tw_reuse;
+    cfg.tcp.port_low = cfg.tcp.port_high = 40000;
+    return cfg;
+  }
+  // Returns the snd_nxt the connection ended with.
+  uint32_t run_to_time_wait(bool reuse_addr = false) {
+    auto s = h.stack().tcp_socket().value();
+    h.stack().set_option(s, core::SockOpt::ReuseAddr, reuse_addr);
+    EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), EINPROGRESS);
+    auto syn = h.next_segment();
+    wire::TcpHeader sa;
+    sa.src_port = 80, sa.dst_port = 40000, sa.flags = kSyn | kAck, sa.seq = 5000;
+    sa.ack = syn->tcp.seq + 1, sa.window = 65535;
+    sa.options = linux_syn_options(100);
+    sa.options.timestamp->echo = syn->tcp.options.timestamp->value;
+    h.inject(sa);
+    h.next_segment();
+    h.stack().close(s, h.now());
+    auto fin = h.next_segment();
+    wire::TcpHeader finack;
+    finack.src_port = 80, finack.dst_port = 40000, finack.flags = kFin | kAck;
+    finack.seq = 5001, finack.ack = fin->tcp.seq + 1, finack.window = 65535;
+    finack.options.timestamp = wire::TcpOptions::Timestamp{101, fin->tcp.options.timestamp->value};
+    h.inject(finack);
+    h.next_segment();
+    return fin->tcp.seq + 1;
+  }
+  PeerHarness h;
+};
+
+TEST(TimeWaitReuse, WithTwReuse1TheTupleIsTakenOverAfterOneSecond) {
+  TimeWaitClient c(1);
+  uint32_t old_nxt = c.run_to_time_wait();
+  ASSERT_EQ(c.h.stack().connection_count(), 1u);
+  Time tw = c.h.now();
+  auto s = c.h.stack().tcp_socket().value();
+  EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EADDRNOTAVAIL)
+      << "the last timestamp is younger than tcp_tw_reuse_delay";
+  c.h.advance_to(tw + 999ms);
+  EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EADDRNOTAVAIL);
+  c.h.advance_to(tw + 1000ms);
+  ASSERT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EINPROGRESS);
+  auto syn = c.h.next_segment();
+  ASSERT_TRUE(syn);
+  EXPECT_EQ(syn->tcp.src_port, 40000);
+  EXPECT_EQ(syn->tcp.seq, old_nxt + 65535 + 2) << "tcp_twsk_unique()'s ISN";
+}
+
+TEST(TimeWaitReuse, WithTheDefaultTheTupleWaitsOutTimeWait) {
+  TimeWaitClient c(2);  // Linux's default: loopback only, and veer has none
+  c.run_to_time_wait();
+  Time tw = c.h.now();
+  auto s = c.h.stack().tcp_socket().value();
+  c.h.advance_to(tw + 30s);
+  EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EADDRNOTAVAIL);
+  c.h.advance_to(tw + 60s);
+  EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EINPROGRESS);
+}
+
+TEST(TimeWaitReuse, AnExplicitlyBoundPortMayTakeOverWheneverTimestampsWereSeen) {
+  TimeWaitClient c(0);
+  // Both sockets set SO_REUSEADDR, so bind() may share the port with the
+  // TIME_WAIT remains (inet_csk_bind_conflict()); connect() then takes the
+  // 4-tuple over since the port was chosen by the program.
+  uint32_t old_nxt = c.run_to_time_wait(true);
+  auto s = c.h.stack().tcp_socket().value();
+  ASSERT_EQ(c.h.stack().set_option(s, core::SockOpt::ReuseAddr, 1), 0);
+  ASSERT_EQ(c.h.stack().bind(s, {kIpA, 40000}), 0);
+  ASSERT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EINPROGRESS);
+  auto syn = c.h.next_segment();
+  ASSERT_TRUE(syn);
+  EXPECT_EQ(syn->tcp.seq, old_nxt + 65537);
+}
+
+TEST_F(NegotiatedServer, ANewerSynReopensATimeWaitConnectionThroughTheListener) {
+  h.stack().close(conn, h.now());
+  auto fin = h.next_segment();
+  ASSERT_TRUE(fin);
+  auto finack = from_peer(kFin | kAck, kPeerIsn + 1, fin->tcp.seq + 1, 100);
+  finack.options.timestamp = wire::TcpOptions::Timestamp{800, fin->tcp.options.timestamp->value};
+  h.inject(finack);
+  h.next_segment();
+  ASSERT_EQ(h.stack().connection_count(), 1u);  // TIME_WAIT
+  h.advance(2s);
+  auto syn = from_peer(kSyn, kPeerIsn + 100000, 0);
+  syn.options = linux_syn_options(900);
+  h.inject(syn);
+  auto sa = h.next_segment();
+  ASSERT_TRUE(sa);
+  EXPECT_EQ(sa->tcp.flags, kSyn | kAck);
+  EXPECT_EQ(sa->tcp.seq, fin->tcp.seq + 1 + 65535 + 2);
+  EXPECT_EQ(sa->tcp.ack, kPeerIsn + 100001);
+}
+
+}  // namespace
+}  // namespace veer::test
