@@ -46,6 +46,7 @@ struct Socket {
   TcpConnection::Keepalive keepalive;
   int user_timeout_ms = 0;
   int linger_s = -1;  // SO_LINGER off
+  uint16_t user_mss = 0;
   int error = 0;
   bool shut_rd = false;
   bool shut_wr = false;
@@ -524,6 +525,7 @@ struct Stack::Impl : SegmentOutput {
     r.conn->set_nodelay(l.nodelay);
     r.conn->set_reuse_addr(l.reuse_addr);
     r.conn->set_keepalive(l.keepalive, now);  // accepted sockets inherit it
+    r.conn->set_user_mss(l.user_mss);
     ++l.embryonic;
     r.conn->open_passive(seg, now);
     after_event(tuple);
@@ -719,6 +721,7 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   r.conn->set_reuse_addr(s->reuse_addr);
   r.conn->set_keepalive(s->keepalive, now);
   r.conn->set_user_timeout(std::chrono::milliseconds(s->user_timeout_ms));
+  r.conn->set_user_mss(s->user_mss);
   s->conn = r.conn;
   s->kind = SocketKind::Connection;
   s->phase = ConnectPhase::Connecting;
@@ -860,6 +863,12 @@ Errno Stack::set_option(SocketId id, SockOpt opt, int value) {
     case SockOpt::Linger:
       s->linger_s = value < 0 ? -1 : value;
       return 0;
+    case SockOpt::MaxSeg:
+      // do_tcp_setsockopt(): TCP_MIN_MSS..MAX_TCP_WINDOW, 0 clears it.
+      if (value != 0 && (value < 88 || value > 32767)) return EINVAL;
+      s->user_mss = static_cast<uint16_t>(value);
+      if (s->conn) s->conn->set_user_mss(s->user_mss);
+      return 0;
   }
   if (s->conn) {
     s->conn->set_keepalive(s->keepalive, impl_->now);
@@ -889,6 +898,9 @@ Result<int> Stack::get_option(SocketId id, SockOpt opt) const {
       return s->user_timeout_ms;
     case SockOpt::Linger:
       return s->linger_s;
+    case SockOpt::MaxSeg:
+      if (s->conn) return int{s->conn->maxseg()};
+      return s->user_mss ? int{s->user_mss} : 536;
   }
   return Result<int>::error(ENOPROTOOPT);
 }

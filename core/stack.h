@@ -56,7 +56,8 @@ enum class SockOpt {
   KeepIntvl,
   KeepCnt,
   UserTimeoutMs,
-  Linger
+  Linger,
+  MaxSeg,  // TCP_MAXSEG: 88..32767, or 0 for none
 };
 
 class Stack {

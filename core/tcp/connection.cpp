@@ -87,7 +87,7 @@ void TcpConnection::send_syn(bool with_ack, Time now) {
   h.window = static_cast<uint16_t>(space / env_.local_mss * env_.local_mss);
   // Offer what the knobs allow (SYN) or accept what the peer offered
   // (SYN-ACK), in Linux's option order (tcp_syn_options(), tcp_synack_options()).
-  h.options.mss = env_.local_mss;
+  h.options.mss = adv_mss();
   const TcpSettings& t = env_.settings;
   bool offer = !with_ack;
   if (offer ? t.sack : sack_ok_) h.options.sack_permitted = true;
@@ -577,8 +577,16 @@ void TcpConnection::negotiate_options(const wire::TcpOptions& peer, bool we_offe
   peer_mss_ = peer.mss.value_or(kDefaultMss);
   // tcp_mss_to_mtu()/tcp_current_mss(): segments carry the timestamp option,
   // so its 12 bytes come off the payload (TCP_MAXSEG reports this value).
-  snd_mss_ = static_cast<uint16_t>(std::min(peer_mss_, env_.local_mss) - (ts_ok_ ? 12 : 0));
+  snd_mss_ = static_cast<uint16_t>(std::min(peer_mss_, adv_mss()) - (ts_ok_ ? 12 : 0));
   cwnd_ = 10u * snd_mss_;  // RFC 6928
+}
+
+uint16_t TcpConnection::maxseg() const {
+  // do_tcp_getsockopt(TCP_MAXSEG)
+  if (in_state(state_, state_bit(TcpState::Closed) | state_bit(TcpState::Listen)) ||
+      (state_ == TcpState::SynSent && !was_established_))
+    return user_mss_ ? user_mss_ : kDefaultMss;
+  return snd_mss_;
 }
 
 uint32_t TcpConnection::ts_now() const {

@@ -95,6 +95,11 @@ class TcpConnection {
   };
   void set_keepalive(const Keepalive& k, Time now);
   void set_nodelay(bool on) { nodelay_ = on; }
+  // TCP_MAXSEG set by the program (0: none): caps the MSS we advertise and use.
+  void set_user_mss(uint16_t mss) { user_mss_ = mss; }
+  // TCP_MAXSEG as getsockopt reports it: the send MSS in use once
+  // connected (timestamps deducted), else the program's value or 536.
+  uint16_t maxseg() const;
   // TCP_USER_TIMEOUT: how long data may stay unacknowledged (0: the knobs).
   void set_user_timeout(Time t) { user_timeout_ = t; }
   bool nodelay() const { return nodelay_; }
@@ -196,6 +201,10 @@ class TcpConnection {
   int probes_ = 0;
   Keepalive keepalive_;
   Time user_timeout_{};
+  uint16_t user_mss_ = 0;
+  uint16_t adv_mss() const {
+    return user_mss_ ? std::min(user_mss_, env_.local_mss) : env_.local_mss;
+  }
   std::optional<Time> keepalive_at_;
   int keepalive_probes_ = 0;         // unanswered keepalive probes
   Time last_ack_rcv_{};              // rcv_tstamp: when the last ACK arrived

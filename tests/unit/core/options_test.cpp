@@ -129,6 +129,22 @@ TEST_F(NegotiatedServer, PeerWindowIsScaledAndTimestampsTakeTwelveBytesOfEachSeg
   EXPECT_EQ(total, 8u * 1448u);
 }
 
+TEST_F(NegotiatedServer, MaxsegIsThePeersMssLessTheTimestampOption) {
+  EXPECT_EQ(h.stack().get_option(conn, core::SockOpt::MaxSeg).value(), 1448);
+}
+
+TEST(TcpOptions, UserMssCapsTheAdvertisedMss) {
+  PeerHarness h;
+  auto s = h.stack().tcp_socket().value();
+  EXPECT_EQ(h.stack().get_option(s, core::SockOpt::MaxSeg).value(), 536) << "TCP_MSS_DEFAULT";
+  EXPECT_EQ(h.stack().set_option(s, core::SockOpt::MaxSeg, 87), EINVAL);
+  ASSERT_EQ(h.stack().set_option(s, core::SockOpt::MaxSeg, 1000), 0);
+  h.stack().connect(s, {kIpB, 80}, h.now());
+  auto syn = h.next_segment();
+  ASSERT_TRUE(syn);
+  EXPECT_EQ(syn->tcp.options.mss, 1000);
+}
+
 TEST_F(NegotiatedServer, OurWindowIsScaledDown) {
   auto d = from_peer(kAck | kPsh, kPeerIsn + 1, iss + 1, 100);
   d.options.timestamp = wire::TcpOptions::Timestamp{702, 0};
