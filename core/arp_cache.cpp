@@ -44,7 +44,8 @@ bool ArpCache::enqueue(Ipv4Addr ip, Bytes packet, Time now) {
   return start;
 }
 
-void ArpCache::poll(Time now, const std::function<void(Ipv4Addr)>& send_request) {
+void ArpCache::poll(Time now, const std::function<void(Ipv4Addr)>& send_request,
+                    const std::function<void(Bytes)>& unreachable) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     Entry& e = it->second;
     if (e.resolved) {
@@ -57,7 +58,11 @@ void ArpCache::poll(Time now, const std::function<void(Ipv4Addr)>& send_request)
       if (e.requests_sent >= config_.arp_max_requests) {
         ++counters_.arp_resolution_failed;
         counters_.arp_queue_dropped += e.pending.size();
+        auto pending = std::move(e.pending);
         it = entries_.erase(it);
+        if (unreachable) {
+          for (const auto& packet : pending) unreachable(packet);
+        }
         continue;
       }
       ++e.requests_sent;

@@ -26,7 +26,10 @@ class ArpCache {
   bool enqueue(Ipv4Addr ip, Bytes ip_packet, Time now);
   // Re-sends requests that are due and gives up on addresses that did not
   // answer after the configured number of requests (their packets dropped).
-  void poll(Time now, const std::function<void(Ipv4Addr)>& send_request);
+  // `unreachable` gets each packet dropped because its address never
+  // answered (Linux turns these into local ICMP host-unreachable errors).
+  void poll(Time now, const std::function<void(Ipv4Addr)>& send_request,
+            const std::function<void(Bytes ip_packet)>& unreachable = {});
   std::optional<Time> next_deadline() const;
   size_t size() const { return entries_.size(); }
 

@@ -28,6 +28,8 @@ namespace veer::core {
   X(icmp_rx, "ICMP messages received")                                        \
   X(icmp_rx_bad, "ICMP messages failed (bad checksum or length)")             \
   X(icmp_echo_replies_sent, "ICMP echo replies sent")                         \
+  X(icmp_dest_unreachable, "ICMP destination unreachable received")           \
+  X(icmp_out_of_window, "ICMP errors for no segment in flight (ignored)")     \
   X(tcp_rx_segments, "TCP segments received")                                 \
   X(tcp_tx_segments, "TCP segments sent out")                                 \
   X(tcp_rx_bad_checksum, "TCP segments with bad checksums")                   \

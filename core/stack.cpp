@@ -425,12 +425,44 @@ struct Stack::Impl : SegmentOutput {
       ++counters.icmp_rx_bad;
       return;
     }
+    if (m->type == wire::kIcmpDestUnreachable || m->type == kIcmpTimeExceeded) {
+      if (m->type == wire::kIcmpDestUnreachable) ++counters.icmp_dest_unreachable;
+      tcp_error(m->body, m->type, m->code, static_cast<uint16_t>(m->rest & 0xffff));
+      return;
+    }
     if (m->type != wire::kIcmpEchoRequest) return;
     wire::IcmpMessage reply{wire::kIcmpEchoReply, 0, m->rest, m->body};
     std::byte* out = frame.data() + wire::kEthHeaderLen + wire::kIpv4MinHeaderLen;
     size_t len = wire::emit_icmp(reply, MutableBytes(out, wire::kIcmpHeaderLen + m->body.size()));
     ++counters.icmp_echo_replies_sent;
     send_ip(config.address.addr, ih.src, wire::kProtoIcmp, len);
+  }
+
+  static constexpr uint8_t kIcmpTimeExceeded = 11;
+
+  // An ICMP error quotes our IP header and the first 8 bytes of our TCP
+  // header: ports and sequence number are enough to find the connection.
+  void tcp_error(Bytes quoted, uint8_t type, uint8_t code, uint16_t mtu) {
+    if (quoted.size() < wire::kIpv4MinHeaderLen + 8) return;
+    size_t ihl = size_t(uint8_t(quoted[0]) & 0xf) * 4;
+    if (ihl < wire::kIpv4MinHeaderLen || quoted.size() < ihl + 8) return;
+    if (uint8_t(quoted[9]) != wire::kProtoTcp) return;
+    const std::byte* ip = quoted.data();
+    const std::byte* tcp = quoted.data() + ihl;
+    auto be32 = [](const std::byte* p) {
+      return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) |
+             uint32_t(p[3]);
+    };
+    auto be16 = [](const std::byte* p) { return uint16_t((uint16_t(p[0]) << 8) | uint16_t(p[1])); };
+    FourTuple tuple{{Ipv4Addr(be32(ip + 12)), be16(tcp)}, {Ipv4Addr(be32(ip + 16)), be16(tcp + 2)}};
+    auto it = conns.find(tuple);
+    if (it == conns.end()) return;
+    uint32_t seq = be32(tcp + 4);
+    bool used = type == kIcmpTimeExceeded
+                    ? it->second.conn->on_icmp_time_exceeded(seq, now)
+                    : it->second.conn->on_icmp_unreachable(code, seq, mtu, now);
+    if (!used) ++counters.icmp_out_of_window;
+    after_event(tuple);
   }
 
   void tcp_input(const wire::Ipv4Header& ih, Bytes payload) {
@@ -543,7 +575,11 @@ struct Stack::Impl : SegmentOutput {
       if (auto d = r.conn->deadline(); d && *d <= now) r.conn->on_timer(now);
       after_event(e.tuple);
     }
-    arp.poll(now, [&](Ipv4Addr ip) { send_arp_request(ip); });
+    // Packets whose next hop never answered ARP: a local "host unreachable"
+    // for their connection, as Linux's neighbour layer reports it.
+    arp.poll(
+        now, [&](Ipv4Addr ip) { send_arp_request(ip); },
+        [&](Bytes packet) { tcp_error(packet, wire::kIcmpDestUnreachable, 1, 0); });
   }
 };
 

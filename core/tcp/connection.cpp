@@ -552,6 +552,61 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
   }
 }
 
+// --- ICMP errors (Linux tcp_v4_err()) --------------------------------------------
+
+namespace {
+// icmp_err_convert[]: the errno for each destination-unreachable code, and
+// whether it is fatal.
+struct IcmpErr {
+  int err;
+  bool fatal;
+};
+constexpr IcmpErr kUnreachErrors[] = {
+    {ENETUNREACH, false},  {EHOSTUNREACH, false}, {ENOPROTOOPT, true},  {ECONNREFUSED, true},
+    {EMSGSIZE, false},     {EOPNOTSUPP, false},   {ENETUNREACH, true},  {EHOSTDOWN, true},
+    {ENONET, true},        {ENETUNREACH, true},   {EHOSTUNREACH, true}, {ENETUNREACH, false},
+    {EHOSTUNREACH, false}, {EHOSTUNREACH, true},  {EHOSTUNREACH, true}, {EHOSTUNREACH, true},
+};
+constexpr uint8_t kFragNeeded = 4;
+}  // namespace
+
+bool TcpConnection::on_icmp_unreachable(uint8_t code, uint32_t seq, uint16_t mtu, Time now) {
+  now_ = now;
+  // Only about something in flight (RFC 5927 §4.1; Linux counts the rest
+  // as OutOfWindowIcmps).
+  if (state_ == TcpState::Closed || !seq_in(seq, snd_una_, snd_max_ + 1)) return false;
+  if (code == kFragNeeded) {
+    // RFC 1191: a smaller path MTU; resend what is in flight in segments
+    // that fit (tcp_v4_mtu_reduced(), tcp_simple_retransmit()).
+    if (mtu < 68 || (path_mtu_ && mtu >= path_mtu_) || mtu >= env_.local_mss + 40) return true;
+    path_mtu_ = mtu;
+    uint16_t mss = static_cast<uint16_t>(std::max(mtu - 40 - (ts_ok_ ? 12 : 0), 48));
+    if (mss < snd_mss_) {
+      snd_mss_ = mss;
+      snd_nxt_ = snd_una_;
+      output(now);
+    }
+    return true;
+  }
+  IcmpErr e =
+      code < std::size(kUnreachErrors) ? kUnreachErrors[code] : IcmpErr{EHOSTUNREACH, false};
+  if (in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived))) {
+    // A connection attempt fails at once with the reason.
+    if (state_ == TcpState::SynSent) ++env_.counters.tcp_attempt_fails;
+    terminate(e.err);
+    return true;
+  }
+  soft_error_ = e.err;
+  return true;
+}
+
+bool TcpConnection::on_icmp_time_exceeded(uint32_t seq, Time now) {
+  now_ = now;
+  if (state_ == TcpState::Closed || !seq_in(seq, snd_una_, snd_max_ + 1)) return false;
+  soft_error_ = EHOSTUNREACH;
+  return true;
+}
+
 // --- Options ------------------------------------------------------------------
 
 void TcpConnection::negotiate_options(const wire::TcpOptions& peer, bool we_offered) {

@@ -63,6 +63,13 @@ class TcpConnection {
 
   // --- Events ----------------------------------------------------------------
   void on_segment(const wire::TcpSegment& seg, Time now);
+  // An ICMP destination unreachable (or time exceeded) about a segment we
+  // sent with sequence number `seq` (tcp_v4_err()). `code` is the ICMP code;
+  // `mtu` the next-hop MTU of a "fragmentation needed". Returns false when
+  // `seq` is not in flight (the message is ignored).
+  bool on_icmp_unreachable(uint8_t code, uint32_t seq, uint16_t mtu, Time now);
+  // The same, for a time-exceeded message: only ever a soft error.
+  bool on_icmp_time_exceeded(uint32_t seq, Time now);
   void on_timer(Time now);
   std::optional<Time> deadline() const;
 
@@ -215,6 +222,8 @@ class TcpConnection {
   bool rcv_shutdown_ = false;
   bool snd_shutdown_ = false;
   int error_ = 0;
+  int soft_error_ = 0;     // sk_err_soft: reported if the connection times out
+  uint16_t path_mtu_ = 0;  // 0 until an ICMP lowers it (RFC 1191)
   bool orphaned_ = false;
   bool nodelay_ = false;
   bool reuse_addr_ = false;

@@ -103,7 +103,8 @@ void TcpConnection::on_retransmit_timeout(Time now) {
   if (retransmissions_exhausted(now)) {
     ++env_.counters.tcp_timeouts;
     if (state_ == TcpState::SynSent) ++env_.counters.tcp_attempt_fails;
-    terminate(ETIMEDOUT);
+    // tcp_write_err(): an ICMP error seen on the way explains the timeout.
+    terminate(soft_error_ ? soft_error_ : ETIMEDOUT);
     return;
   }
   ++retransmits_;
