@@ -1,0 +1,52 @@
+// Vocabulary shared by the sender's loss-recovery pieces: Linux's congestion
+// state machine states (icsk_ca_state), the kinds of transmission the
+// scoreboard distinguishes, and the knobs that steer loss detection.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tcp/rto.h"
+#include "core/types.h"
+
+namespace veer::core {
+
+// Linux enum tcp_ca_state, in Linux's order: code compares with < and >=.
+enum class CaState : uint8_t {
+  Open,      // no dubious events
+  Disorder,  // SACKs or dupacks seen, nothing lost yet
+  Cwr,       // cwnd reduced by ECN or a repaired TLP loss
+  Recovery,  // fast recovery (RFC 6675 / RFC 6582 / RACK)
+  Loss,      // after an RTO
+};
+
+// What left the host (decides the scoreboard tags, like Linux's callers of
+// tcp_transmit_skb):
+enum class SendKind : uint8_t {
+  New,         // first transmission (tcp_event_new_data_sent)
+  Retransmit,  // tcp_retransmit_skb: TCPCB_RETRANS, counted in retrans_out
+  Probe,       // a TLP retransmission of the last segment (__tcp_retransmit_skb
+               // only): EVER_RETRANS for Karn, but not counted in retrans_out
+};
+
+// net.ipv4.tcp_recovery bits (include/net/tcp.h).
+inline constexpr int kRackLossDetection = 0x1;  // RACK-TLP loss detection (default)
+inline constexpr int kRackStaticReoWnd = 0x2;   // do not grow reo_wnd on D-SACKs
+inline constexpr int kRackNoDupthresh = 0x4;    // RACK ignores the dupthresh shortcut
+
+// The loss-recovery knobs, with Linux's names and defaults.
+struct RecoverySettings {
+  int recovery = kRackLossDetection;  // net.ipv4.tcp_recovery
+  uint32_t reordering = 3;            // net.ipv4.tcp_reordering (TCP_FASTRETRANS_THRESH)
+  uint32_t max_reordering = 300;      // net.ipv4.tcp_max_reordering
+  int early_retrans = 3;              // net.ipv4.tcp_early_retrans: 3 and 4 enable TLP
+  int frto = 2;                       // net.ipv4.tcp_frto: F-RTO (RFC 5682) when non-zero
+  Time min_rtt_window = std::chrono::seconds(300);  // net.ipv4.tcp_min_rtt_wlen
+  Time rto_min = kRtoMin;                           // net.ipv4.tcp_rto_min_us
+  bool sack = true;  // the peer negotiated SACK; false: NewReno dupack emulation
+};
+
+// Linux TCP_TIMEOUT_MIN_US: the floor added to the RACK reordering timer and
+// to the TLP timeout when more than one segment is in flight.
+inline constexpr Time kTimeoutMin = std::chrono::microseconds(2000);
+
+}  // namespace veer::core
