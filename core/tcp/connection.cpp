@@ -34,6 +34,7 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
       snd_sml_(iss),
       snd_buf_(send_buffer_size(env.settings), memory),
       rcv_buf_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
+      ofo_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
       cwnd_(10 * kDefaultMss),
       ts_offset_(ts_offset) {
   // tcp_initialize_rcv_mss(): until data shows the peer's size, assume 536.
@@ -350,6 +351,12 @@ void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time no
   if (!acceptable(seg)) {
     if (!h.has(kRst)) {
       ++env_.counters.tcp_out_of_window;
+      // tcp_send_dupack(): old data was received twice; say so (D-SACK).
+      uint32_t end = h.seq + seg.seq_len();
+      if (end != h.seq && seq_lt(h.seq, rcv_nxt_)) {
+        enter_quickack_mode();
+        if (sack_ok_) sack_.on_duplicate(h.seq, end, rcv_nxt_);
+      }
       ack_pending_ = true;
       if (state_ == TcpState::TimeWait && h.has(kFin)) time_wait_until_ = now + kTimeWaitLength;
     }
@@ -491,8 +498,11 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
     if (fin && state_ == TcpState::TimeWait) time_wait_until_ = now + kTimeWaitLength;
     return;
   }
-  // Trim what we already have.
+  uint32_t end = seq + static_cast<uint32_t>(data.size()) + (fin ? 1 : 0);
+  // Trim what we already have; a SACK peer hears of the duplicate (D-SACK,
+  // RFC 2883) and every duplicate is ACKed at once (tcp_send_dupack()).
   if (seq_lt(seq, rcv_nxt_)) {
+    if (sack_ok_) sack_.on_duplicate(seq, end, rcv_nxt_);
     uint32_t dup = rcv_nxt_ - seq;
     if (dup > data.size()) {
       data = {};
@@ -501,14 +511,12 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
       data = data.subspan(dup);
     }
     seq = rcv_nxt_;
-    ack_pending_ = true;
-  }
-  if (seq != rcv_nxt_) {
-    // Out of order: no reassembly queue yet, so drop and send a duplicate
-    // ACK that tells the peer what is missing.
-    ++env_.counters.tcp_ooo_dropped;
     enter_quickack_mode();
     ack_pending_ = true;
+  }
+  if (data.empty() && !fin) return;
+  if (seq != rcv_nxt_) {
+    out_of_order(seq, data, fin);
     return;
   }
   if (orphaned_ && !data.empty() &&
@@ -521,16 +529,29 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
     data = data.first(rcv_buf_.free());
     fin = false;
   }
+  bool had_ofo = !ofo_.empty();
   if (!data.empty()) {
     rcv_buf_.push(data);
     rcv_nxt_ += static_cast<uint32_t>(data.size());
-    on_data_received(data.size(), now);
   }
+  if (had_ofo && !fin) {
+    // The hole may be filled: what queued behind it is in order now.
+    auto rel = ofo_.pop_in_order(rcv_nxt_, rcv_buf_);
+    rcv_nxt_ = rel.rcv_nxt;
+    fin = rel.fin;
+    // RFC 5681 §4.2: ACK at once while a gap exists or when one is filled.
+    ack_pending_ = true;
+  }
+  if (sack_ok_) sack_.on_in_order(rcv_nxt_, ofo_.empty());
+  if (!data.empty()) on_data_received(data.size(), now);
   if (!fin) return;
   rcv_nxt_ += 1;
   peer_fin_ = true;
   rcv_shutdown_ = true;
-  switch (state_) {  // tcp_fin()
+  // tcp_fin(): nothing can follow a FIN.
+  ofo_.clear();
+  sack_.reset();
+  switch (state_) {
     case TcpState::Established:
       // The peer is done talking: its FIN is ACKed like a request would be,
       // after the delayed-ACK wait, unless a reply carries it first.
@@ -550,6 +571,26 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
     default:
       break;
   }
+}
+
+void TcpConnection::out_of_order(uint32_t seq, Bytes data, bool fin) {
+  // tcp_data_queue_ofo(): keep it for later, bounded by the receive buffer
+  // space left, and tell a SACK peer what we hold.
+  ofo_.set_limit(rcv_buf_.free());
+  auto ins = ofo_.insert(seq, data, fin);
+  if (ins.pruned_bytes > 0) sack_.reset();
+  if (ins.outcome == ReassemblyQueue::Outcome::NoMemory) {
+    ++env_.counters.tcp_ooo_dropped;
+    return;  // Linux sends nothing for a segment it could not keep
+  }
+  if (ins.outcome == ReassemblyQueue::Outcome::Ignored) return;
+  ++env_.counters.tcp_ooo_queued;
+  if (sack_ok_) {
+    if (ins.duplicate) sack_.on_duplicate(*ins.duplicate);
+    sack_.on_out_of_order(seq, seq + static_cast<uint32_t>(data.size()) + (fin ? 1 : 0));
+  }
+  enter_quickack_mode();
+  ack_pending_ = true;
 }
 
 // --- ICMP errors (Linux tcp_v4_err()) --------------------------------------------

@@ -9,7 +9,9 @@
 #include "core/counters.h"
 #include "core/settings.h"
 #include "core/tcp/byte_ring.h"
+#include "core/tcp/reassembly.h"
 #include "core/tcp/rto.h"
+#include "core/tcp/sack_blocks.h"
 #include "core/tcp/tcp_state.h"
 #include "core/wire/tcp.h"
 
@@ -123,6 +125,7 @@ class TcpConnection {
   // Returns false when the segment must be dropped after the ACK step.
   bool process_ack(const wire::TcpSegment& seg, Time now);
   void process_data_and_fin(const wire::TcpSegment& seg, Time now);
+  void out_of_order(uint32_t seq, Bytes data, bool fin);
   void our_fin_acked(Time now);
 
   // Options (RFC 7323, RFC 2018).
@@ -191,6 +194,8 @@ class TcpConnection {
   uint32_t rcv_wup_ = 0;       // RCV.NXT when the last ACK left (Linux rcv_wup)
   uint8_t rcv_wscale_ = 0;     // our shift for the windows we send
   ByteRing rcv_buf_;
+  ReassemblyQueue ofo_;  // segments beyond RCV.NXT
+  SackState sack_;       // the blocks we report (RFC 2018, RFC 2883)
 
   // Congestion control (slow start / congestion avoidance, RFC 5681).
   uint32_t cwnd_;

@@ -36,6 +36,11 @@ wire::TcpHeader TcpConnection::header(uint32_t seq, uint8_t flags) const {
   h.window = static_cast<uint16_t>(
       std::min<uint32_t>(receive_window() >> rcv_wscale_, kMaxUnscaledWindow));
   if (ts_ok_) h.options.timestamp = wire::TcpOptions::Timestamp{ts_now(), ts_recent_};
+  if (sack_ok_ && (flags & kAck) && !(flags & (kSyn | kRst))) {
+    SackBlocks b = sack_.blocks(sack_blocks_that_fit(ts_ok_ ? 10 : 0));
+    h.options.sack = b.block;
+    h.options.sack_count = b.count;
+  }
   return h;
 }
 
@@ -46,7 +51,9 @@ void TcpConnection::emit(const wire::TcpHeader& h, Bytes payload) {
     uint32_t shift = (h.flags & kSyn) ? 0 : rcv_wscale_;
     rcv_adv_edge_ = rcv_nxt_ + (uint32_t{h.window} << shift);
     rcv_wup_ = rcv_nxt_;
-    // Every ACK settles what was owed (tcp_event_ack_sent()).
+    // A D-SACK is reported once (tcp_event_ack_sent() -> tcp_sack_reset()
+    // of the duplicate). Every ACK settles what was owed.
+    if (h.options.sack_count) sack_.consume_dsack();
     delack_at_.reset();
     ack_scheduled_ = ack_pushed_ = ack_pending_ = false;
     if (quick_acks_ > 0) --quick_acks_;

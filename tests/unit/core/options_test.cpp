@@ -424,3 +424,44 @@ TEST_F(NegotiatedServer, ANewerSynReopensATimeWaitConnectionThroughTheListener) 
 
 }  // namespace
 }  // namespace veer::test
+
+namespace veer::test {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace wire::tcpflag;
+
+TEST_F(NegotiatedServer, OutOfOrderDataIsQueuedSackedAndDeliveredInOrder) {
+  uint32_t base = kPeerIsn + 1;
+  auto data = [&](uint32_t seq, const std::string& text_, uint32_t tsval) {
+    auto d = from_peer(kAck, seq, iss + 1, 100);
+    d.options.timestamp = wire::TcpOptions::Timestamp{tsval, 0};
+    h.inject(d, text(text_));
+  };
+  data(base + 100, std::string(100, 'b'), 710);  // the second hundred bytes first
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack) << "a hole is reported at once";
+  EXPECT_EQ(ack->tcp.ack, base);
+  ASSERT_EQ(ack->tcp.options.sack_count, 1);
+  EXPECT_EQ(ack->tcp.options.sack[0], (wire::SackBlock{base + 100, base + 200}));
+  data(base, std::string(100, 'a'), 711);
+  ack = h.next_segment();
+  ASSERT_TRUE(ack) << "filling the hole is ACKed at once";
+  EXPECT_EQ(ack->tcp.ack, base + 200);
+  EXPECT_EQ(ack->tcp.options.sack_count, 0);
+  std::vector<std::byte> buf(300);
+  auto n = h.stack().recv(conn, buf, h.now());
+  ASSERT_EQ(n.value(), 200u);
+  EXPECT_EQ(char(buf[0]), 'a');
+  EXPECT_EQ(char(buf[100]), 'b');
+  // The first hundred again: a D-SACK names it, once.
+  data(base, std::string(100, 'a'), 712);
+  ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  ASSERT_EQ(ack->tcp.options.sack_count, 1);
+  EXPECT_EQ(ack->tcp.options.sack[0], (wire::SackBlock{base, base + 100}));
+  EXPECT_EQ(h.stack().counters().tcp_ooo_queued, 1u);
+}
+
+}  // namespace
+}  // namespace veer::test
