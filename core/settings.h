@@ -34,7 +34,13 @@ struct TcpSettings {
   bool window_scaling = true;   // net.ipv4.tcp_window_scaling
   int timestamps = 1;           // net.ipv4.tcp_timestamps: 0 off, 1 with offset, 2 without
   bool sack = true;             // net.ipv4.tcp_sack
-  int wmem_default = 16384;     // net.ipv4.tcp_wmem (default)
+  // net.ipv4.tcp_congestion_control: "cubic" or "reno" (fixed size: the
+  // settings may live in a process-shared arena).
+  std::array<char, 16> congestion_control{'c', 'u', 'b', 'i', 'c'};
+  int recovery = 1;                   // net.ipv4.tcp_recovery (1: RACK-TLP)
+  int early_retrans = 3;              // net.ipv4.tcp_early_retrans (3: TLP)
+  bool slow_start_after_idle = true;  // net.ipv4.tcp_slow_start_after_idle
+  int wmem_default = 16384;           // net.ipv4.tcp_wmem (default)
 };
 
 struct StackConfig {

@@ -57,6 +57,12 @@ core::StackConfig Config::stack_config() const {
   tcp.window_scaling = get_int("net.ipv4.tcp_window_scaling") != 0;
   tcp.timestamps = get_int("net.ipv4.tcp_timestamps");
   tcp.sack = get_int("net.ipv4.tcp_sack") != 0;
+  const std::string& cc = get_text("net.ipv4.tcp_congestion_control");
+  tcp.congestion_control = {};
+  cc.copy(tcp.congestion_control.data(), tcp.congestion_control.size() - 1);
+  tcp.recovery = get_int("net.ipv4.tcp_recovery");
+  tcp.early_retrans = get_int("net.ipv4.tcp_early_retrans");
+  tcp.slow_start_after_idle = get_int("net.ipv4.tcp_slow_start_after_idle") != 0;
   tcp.wmem_default = get_triple("net.ipv4.tcp_wmem")[1];
   return sc;
 }

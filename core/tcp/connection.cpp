@@ -35,7 +35,8 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
       snd_buf_(send_buffer_size(env.settings), memory),
       rcv_buf_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
       ofo_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
-      cwnd_(10 * kDefaultMss),
+      recovery_(recovery_settings(env.settings), memory),
+      cwnd_(congestion_algorithm(env.settings, memory)),
       ts_offset_(ts_offset) {
   // tcp_initialize_rcv_mss(): until data shows the peer's size, assume 536.
   rcv_mss_ = std::min<uint16_t>(env.local_mss, kDefaultMss);
@@ -295,12 +296,8 @@ void TcpConnection::segment_in_syn_sent(const wire::TcpSegment& seg, Time now) {
     } else if (ts_ok_ && h.options.timestamp && h.options.timestamp->echo) {
       rtt_.sample(std::chrono::milliseconds(ts_now() - h.options.timestamp->echo));
     }
-    rtt_seq_.reset();
-    rto_ = rtt_.rto();
-    retransmits_ = 0;
-    first_retrans_.reset();
-    retransmit_at_.reset();
     set_state(TcpState::Established);
+    on_established(now);
     ack_pending_ = true;
     process_data_and_fin(seg, now);
   } else {
@@ -412,51 +409,32 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
       send_rst_for(seg);
       return false;
     }
+    if (rtt_seq_ && retransmits_ == 0) rtt_.sample(now - rtt_sent_);  // tcp_synack_rtt_meas()
     set_state(TcpState::Established);
     snd_wnd_ = uint32_t{h.window} << snd_wscale_;
     snd_wl1_ = h.seq;
     snd_wl2_ = h.ack;
+    on_established(now);
   }
   if (seq_gt(h.ack, snd_max_)) {
     // Acknowledges something not yet sent (RFC 5961 §5.2): ACK and drop.
     ack_pending_ = true;
     return false;
   }
+  if (seq_lt(h.ack, snd_una_ - std::max(max_window_, 65535u))) {
+    // Too old to be believable (RFC 5961 §5.2): challenge ACK, drop.
+    ack_pending_ = true;
+    return false;
+  }
   // tcp_ack(): any acceptable ACK shows the peer is alive.
   last_ack_rcv_ = now;
   keepalive_probes_ = 0;
-  if (seq_gt(h.ack, snd_una_)) {
-    uint32_t acked = h.ack - snd_una_;
-    bool fin_acked = fin_queued_ && seq_gt(h.ack, fin_seq());
-    snd_buf_.pop(std::min<size_t>(acked, snd_buf_.size()));
-    snd_una_ = h.ack;
-    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
-    // Karn's rule: time only segments that were never retransmitted.
-    if (rtt_seq_ && seq_gt(h.ack, *rtt_seq_)) {
-      rtt_.sample(now - rtt_sent_);
-      rtt_seq_.reset();
-    } else if (ts_ok_ && h.options.timestamp && h.options.timestamp->echo && retransmits_ > 0) {
-      // RFC 7323 §4.1 RTTM: the echo times even a retransmitted segment.
-      rtt_.sample(std::chrono::milliseconds(ts_now() - h.options.timestamp->echo));
-    }
-    rto_ = rtt_.rto();
-    retransmits_ = 0;
-    first_retrans_.reset();
-    // RFC 5681 slow start and congestion avoidance.
-    if (cwnd_ < ssthresh_) {
-      cwnd_ += std::min<uint32_t>(acked, snd_mss_);
-    } else {
-      cwnd_ += std::max<uint32_t>(1, uint32_t(snd_mss_) * snd_mss_ / cwnd_);
-    }
-    retransmit_at_.reset();
-    if (flight_size() > 0) arm_retransmit(now);
-    if (fin_acked) our_fin_acked(now);
-  }
-  // The ACK is acceptable: TS.Recent may advance (tcp_replace_ts_recent()).
-  update_ts_recent(seg);
-  // Window update (RFC 9293 §3.10.7.4, fifth step).
-  if (seq_lt(snd_wl1_, h.seq) || (snd_wl1_ == h.seq && seq_le(snd_wl2_, h.ack))) {
+  // Window update (RFC 9293 §3.10.7.4, fifth step; tcp_ack_update_window()).
+  uint32_t prior_wnd = snd_wnd_;
+  bool window_update = seq_lt(snd_wl1_, h.seq) || (snd_wl1_ == h.seq && seq_le(snd_wl2_, h.ack));
+  if (window_update) {
     snd_wnd_ = uint32_t{h.window} << snd_wscale_;
+    max_window_ = std::max(max_window_, snd_wnd_);
     snd_wl1_ = h.seq;
     snd_wl2_ = h.ack;
     if (snd_wnd_ > 0) {
@@ -464,7 +442,105 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
       probes_ = 0;
     }
   }
+  bool fin_acked = false;
+  if (seq_gt(h.ack, snd_una_)) {
+    uint32_t acked = h.ack - snd_una_;
+    fin_acked = fin_queued_ && seq_gt(h.ack, fin_seq());
+    snd_buf_.pop(std::min<size_t>(acked, snd_buf_.size()));
+    snd_una_ = h.ack;
+    if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+  }
+  if (established_) recovery_on_ack(seg, window_update, prior_wnd, now);
+  if (fin_acked) our_fin_acked(now);
+  // The ACK is acceptable: TS.Recent may advance (tcp_replace_ts_recent()).
+  update_ts_recent(seg);
   return state_ != TcpState::Closed;
+}
+
+void TcpConnection::on_established(Time now) {
+  if (established_) return;
+  established_ = true;
+  retransmit_at_.reset();
+  max_window_ = std::max(max_window_, snd_wnd_);
+  recovery_.reset(snd_una_);
+  recovery_.set_sack(sack_ok_);
+  if (rtt_.has_sample()) recovery_.on_handshake_rtt(now, rtt_.srtt());
+  rto_ = rtt_.rto();
+  // tcp_init_transfer(): a SYN (or SYN-ACK) sent more than twice means a
+  // window of one segment.
+  cwnd_.init_transfer(retransmits_ > 1, progress(now));
+  retransmits_ = 0;
+  first_retrans_.reset();
+  rtt_seq_.reset();
+}
+
+void TcpConnection::recovery_on_ack(const wire::TcpSegment& seg, bool window_update,
+                                    uint32_t prior_wnd, Time now) {
+  const wire::TcpHeader& h = seg.header;
+  AckInput in;
+  in.ack = h.ack;
+  if (sack_ok_) in.sacks = std::span(h.options.sack.data(), h.options.sack_count);
+  in.now = now;
+  in.rto = rto_;
+  in.mss = snd_mss_;
+  in.max_window = std::max(max_window_, 1u);
+  in.has_data = !seg.payload.empty();
+  in.syn_or_fin = h.has(kSyn) || h.has(kFin);
+  in.window_update = window_update;
+  in.window_changed = snd_wnd_ != prior_wnd;
+  if (ts_ok_ && h.options.timestamp && h.options.timestamp->echo) {
+    in.ts_echo = std::chrono::milliseconds(h.options.timestamp->echo - ts_offset_);
+  }
+  in.can_send_new_data = new_data_fits_window();
+  AckOutcome out = recovery_.on_ack(in, rtt_);
+  if (out.scoreboard.invalid) return;
+  if (out.rtt_sampled) rto_ = rtt_.rto();  // a fresh sample ends any backoff
+  if (out.reset_retransmits) {
+    retransmits_ = 0;
+    first_retrans_.reset();
+  }
+  AckSample sample;
+  sample.at = progress(now);
+  sample.pkts_acked = out.scoreboard.packets_acked;
+  if (out.rtt_sampled) sample.rtt = out.rtt;
+  cwnd_.pkts_acked(sample);
+  apply_cwnd_events(out.events, now);
+  sync_ca_state(now);
+  CongestionAck ca;
+  ca.now = now;
+  ca.acked_sacked = out.delivered;
+  ca.newly_lost = out.newly_lost;
+  ca.in_flight = recovery_.in_flight();
+  ca.snd_una_advanced = out.scoreboard.una_advanced;
+  ca.may_raise_cwnd = out.may_raise_cwnd;
+  cwnd_.cong_control(ca);
+  xmit_recovery(out.rexmit, now);
+}
+
+void TcpConnection::apply_cwnd_events(const CwndEvents& events, Time now) {
+  for (CwndEvent e : events.list()) {
+    switch (e) {
+      case CwndEvent::ClearPriorSsthresh:
+        cwnd_.clear_prior_ssthresh();
+        break;
+      case CwndEvent::SavePriorSsthresh:
+        cwnd_.save_prior_ssthresh();
+        break;
+      case CwndEvent::InitReduction:
+        cwnd_.init_cwnd_reduction();
+        break;
+      case CwndEvent::EndReduction:
+        cwnd_.end_cwnd_reduction(now);
+        break;
+      case CwndEvent::Undo:
+        cwnd_.undo_cwnd_reduction(now);
+        break;
+    }
+  }
+}
+
+void TcpConnection::sync_ca_state(Time now) {
+  if (recovery_.state() != cwnd_.ca_state()) cwnd_.set_ca_state(recovery_.state(), progress(now));
 }
 
 void TcpConnection::our_fin_acked(Time now) {
@@ -624,8 +700,7 @@ bool TcpConnection::on_icmp_unreachable(uint8_t code, uint32_t seq, uint16_t mtu
     uint16_t mss = static_cast<uint16_t>(std::max(mtu - 40 - (ts_ok_ ? 12 : 0), 48));
     if (mss < snd_mss_) {
       snd_mss_ = mss;
-      snd_nxt_ = snd_una_;
-      output(now);
+      if (established_ && recovery_.mark_oversized_lost(mss) > 0) xmit_recovery(Rexmit::Lost, now);
     }
     return true;
   }
@@ -674,7 +749,6 @@ void TcpConnection::negotiate_options(const wire::TcpOptions& peer, bool we_offe
   // tcp_mss_to_mtu()/tcp_current_mss(): segments carry the timestamp option,
   // so its 12 bytes come off the payload (TCP_MAXSEG reports this value).
   snd_mss_ = static_cast<uint16_t>(std::min(peer_mss_, adv_mss()) - (ts_ok_ ? 12 : 0));
-  cwnd_ = 10u * snd_mss_;  // RFC 6928
 }
 
 uint16_t TcpConnection::maxseg() const {

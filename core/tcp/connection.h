@@ -9,7 +9,9 @@
 #include "core/counters.h"
 #include "core/settings.h"
 #include "core/tcp/byte_ring.h"
+#include "core/tcp/congestion/congestion_window.h"
 #include "core/tcp/reassembly.h"
+#include "core/tcp/recovery/loss_recovery.h"
 #include "core/tcp/rto.h"
 #include "core/tcp/sack_blocks.h"
 #include "core/tcp/tcp_state.h"
@@ -127,6 +129,25 @@ class TcpConnection {
   void process_data_and_fin(const wire::TcpSegment& seg, Time now);
   void out_of_order(uint32_t seq, Bytes data, bool fin);
   void our_fin_acked(Time now);
+  // tcp_init_transfer(): the handshake is done; loss recovery and the
+  // congestion window take over from the handshake's own timer.
+  void on_established(Time now);
+  // Loss recovery: feed one ACK in, apply what it decided.
+  void recovery_on_ack(const wire::TcpSegment& seg, bool window_update, uint32_t prior_wnd,
+                       Time now);
+  void apply_cwnd_events(const CwndEvents& events, Time now);
+  void sync_ca_state(Time now);
+  void xmit_recovery(Rexmit r, Time now);
+  void retransmit(const SentSegment& s, SendKind kind, Time now);
+  void send_new_segment(size_t len, bool fin, Time now);
+  void on_rto(Time now);
+  void on_loss_probe(Time now);
+  void on_reorder_timeout(Time now);
+  SendProgress progress(Time now) const { return SendProgress{now, snd_una_, snd_nxt_}; }
+  std::optional<Time> srtt() const {
+    return rtt_.has_sample() ? std::optional<Time>(rtt_.srtt()) : std::nullopt;
+  }
+  bool new_data_fits_window() const;
 
   // Options (RFC 7323, RFC 2018).
   void negotiate_options(const wire::TcpOptions& peer, bool we_offered);
@@ -144,6 +165,7 @@ class TcpConnection {
   void send_ack();
   void send_rst_for(const wire::TcpSegment& seg);
   void output(Time now);
+  // Emits [seq, seq + len) (+ FIN) from the send buffer; advances SND.NXT.
   void send_data_segment(uint32_t seq, size_t len, bool fin, Time now);
   void maybe_send_window_update(bool drained);
   // Delayed ACK (Linux tcp_event_data_recv(), __tcp_ack_snd_check()).
@@ -197,9 +219,12 @@ class TcpConnection {
   ReassemblyQueue ofo_;  // segments beyond RCV.NXT
   SackState sack_;       // the blocks we report (RFC 2018, RFC 2883)
 
-  // Congestion control (slow start / congestion avoidance, RFC 5681).
-  uint32_t cwnd_;
-  uint32_t ssthresh_ = 0x7fffffff;
+  // Loss recovery (RACK-TLP, SACK scoreboard) and the congestion window,
+  // once the handshake is done.
+  LossRecovery recovery_;
+  CongestionWindow cwnd_;
+  bool established_ = false;
+  uint32_t max_window_ = 0;  // the largest window the peer offered
 
   // Retransmission (RFC 6298 + Linux's time-based give-up).
   RtoEstimator rtt_;

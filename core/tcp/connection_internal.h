@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/tcp/congestion/congestion_factory.h"
 #include "core/tcp/connection.h"
 #include "core/tcp/seq.h"
 
@@ -35,6 +36,22 @@ inline uint8_t our_window_scale(const TcpSettings& t) {
   uint32_t space = static_cast<uint32_t>(std::max(t.rmem_max, t.core_rmem_max));
   int log2 = 31 - __builtin_clz(space | 1);
   return static_cast<uint8_t>(std::clamp(log2 - 15, 0, 14));
+}
+
+inline RecoverySettings recovery_settings(const TcpSettings& t) {
+  RecoverySettings r;
+  r.recovery = t.recovery;
+  r.early_retrans = t.early_retrans;
+  return r;
+}
+
+// The connection's congestion control: the knob's algorithm, CUBIC if the
+// name is unknown (the registry only lets known names through).
+inline CongestionControlPtr congestion_algorithm(const TcpSettings& t,
+                                                 std::pmr::memory_resource* memory) {
+  std::string_view name(t.congestion_control.data());
+  auto cc = make_congestion_control(name, memory);
+  return cc ? std::move(cc) : make_congestion_control(kDefaultCongestionControl, memory);
 }
 
 }  // namespace veer::core::detail

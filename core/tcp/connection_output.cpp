@@ -176,6 +176,7 @@ void TcpConnection::schedule_delayed_ack(Time now) {
 }
 
 void TcpConnection::send_data_segment(uint32_t seq, size_t len, bool fin, Time now) {
+  (void)now;
   wire::TcpHeader h = header(seq, kAck);
   size_t offset = seq - snd_una_;
   // PSH on the segment that empties what the program has written.
@@ -183,40 +184,99 @@ void TcpConnection::send_data_segment(uint32_t seq, size_t len, bool fin, Time n
   if (fin) h.flags |= kFin;
   size_t n = snd_buf_.peek(offset, env_.scratch.first(len));
   emit(h, Bytes(env_.scratch.data(), n));
-  if (seq_lt(seq, snd_max_)) {
-    ++env_.counters.tcp_retrans_segments;
-  } else if (!rtt_seq_ && retransmits_ == 0) {
-    rtt_seq_ = seq;
-    rtt_sent_ = now;
-  }
+  if (seq_lt(seq, snd_max_)) ++env_.counters.tcp_retrans_segments;
   uint32_t end = seq + static_cast<uint32_t>(len) + (fin ? 1 : 0);
   if (seq_gt(end, snd_nxt_)) snd_nxt_ = end;
   if (seq_gt(end, snd_max_)) snd_max_ = end;
   ack_pending_ = false;
-  arm_retransmit(now);
+}
+
+bool TcpConnection::new_data_fits_window() const {
+  size_t sent = snd_nxt_ - snd_una_;
+  size_t unsent = snd_buf_.size() - std::min(sent, snd_buf_.size());
+  if (unsent == 0) return false;
+  uint32_t len = static_cast<uint32_t>(std::min(unsent, size_t{snd_mss_}));
+  return seq_le(snd_nxt_ + len, snd_una_ + snd_wnd_);
+}
+
+void TcpConnection::send_new_segment(size_t len, bool fin, Time now) {
+  uint32_t seq = snd_nxt_;
+  // tcp_event_data_sent(): idle restarts and CUBIC's epoch see the flight
+  // before this segment.
+  cwnd_.on_data_sent(recovery_.in_flight(), now);
+  send_data_segment(seq, len, fin, now);
+  recovery_.on_send(seq, seq + static_cast<uint32_t>(len) + (fin ? 1 : 0), now, SendKind::New, rto_,
+                    false, fin);
+  cwnd_.on_transmit(1);
+  if (len < snd_mss_) snd_sml_ = snd_nxt_;
+}
+
+void TcpConnection::retransmit(const SentSegment& s, SendKind kind, Time now) {
+  // A path MTU that shrank since: send what fits, the scoreboard splits the
+  // entry (tcp_fragment()).
+  uint32_t data_len = s.length() - (s.fin ? 1 : 0);
+  uint32_t len = std::min<uint32_t>(data_len, snd_mss_);
+  bool fin = s.fin && len == data_len;
+  send_data_segment(s.seq, len, fin, now);
+  recovery_.on_send(s.seq, s.seq + len + (fin ? 1 : 0), now, kind, rto_, false, fin);
+  cwnd_.on_transmit(1);
+}
+
+void TcpConnection::xmit_recovery(Rexmit r, Time now) {
+  // tcp_xmit_recovery()
+  if (r == Rexmit::None) return;
+  if (r == Rexmit::New) {
+    output(now);
+    if (!recovery_.frto_sent_new_data()) return;
+  }
+  // tcp_xmit_retransmit_queue(): lost segments while the window allows.
+  while (cwnd_.cwnd() > recovery_.in_flight()) {
+    const SentSegment* s = recovery_.next_retransmit();
+    if (!s) break;
+    retransmit(*s, SendKind::Retransmit, now);
+  }
 }
 
 void TcpConnection::output(Time now) {
-  if (!in_state(state_, kCanSend)) return;
+  if (!in_state(state_, kCanSend) || !established_) return;
+  uint32_t sent_count = 0;
+  bool cwnd_limited = false;
   for (;;) {
     if (fin_sent()) break;
     size_t sent = snd_nxt_ - snd_una_;
     size_t unsent = snd_buf_.size() - std::min(sent, snd_buf_.size());
-    uint32_t limit = std::min(snd_wnd_, cwnd_);
-    size_t avail = limit > flight_size() ? limit - flight_size() : 0;
     size_t len = std::min(unsent, size_t{snd_mss_});
     bool fin = fin_queued_ && len == unsent;
     if (len == 0 && !fin) break;
-    // The whole segment must fit the send and congestion windows
-    // (tcp_snd_wnd_test(), tcp_cwnd_test()): no window-limited runts.
-    if (len > avail) break;
+    // The whole segment must fit the peer's window (tcp_snd_wnd_test()):
+    // no window-limited runts; the congestion window counts segments
+    // (tcp_cwnd_test()).
+    if (seq_gt(snd_nxt_ + static_cast<uint32_t>(len), snd_una_ + snd_wnd_)) break;
+    if (recovery_.in_flight() >= cwnd_.cwnd()) {
+      cwnd_limited = true;
+      break;
+    }
     // Nagle with Minshall's refinement (Linux tcp_nagle_check()): hold the
     // last, short piece of the written data while an earlier short segment
     // is unacknowledged, unless TCP_NODELAY or it carries the FIN.
     bool small_unacked = seq_gt(snd_sml_, snd_una_) && seq_le(snd_sml_, snd_nxt_);
     if (len < snd_mss_ && len == unsent && small_unacked && !nodelay_ && !fin) break;
-    send_data_segment(snd_nxt_, len, fin, now);
-    if (len < snd_mss_) snd_sml_ = snd_nxt_;
+    send_new_segment(len, fin, now);
+    ++sent_count;
+  }
+  if (sent_count > 0) {
+    recovery_.after_new_data(now, rto_, srtt());
+    CwndUsage u;
+    u.now = now;
+    u.sent = sent_count;
+    u.in_flight = recovery_.in_flight();
+    u.packets_out = recovery_.queue().packets_out();
+    u.snd_una = snd_una_;
+    u.snd_nxt = snd_nxt_;
+    u.cwnd_limited = cwnd_limited;
+    u.rto = rto_;
+    u.slow_start_after_idle = env_.settings.slow_start_after_idle;
+    cwnd_.validate(u);
   }
   // Data waiting, nothing in flight: only the peer's window can be holding
   // it back, and only a probe will make the peer say when it opens.

@@ -16,6 +16,9 @@ std::optional<Time> TcpConnection::deadline() const {
                         keepalive_at_}) {
     if (t && (!d || *t < *d)) d = t;
   }
+  if (established_ && in_state(state_, kCanSend)) {
+    if (auto r = recovery_.deadline(); r && (!d || *r < *d)) d = r;
+  }
   return d;
 }
 
@@ -50,13 +53,29 @@ void TcpConnection::on_timer(Time now) {
     retransmit_at_.reset();
     on_retransmit_timeout(now);
   }
+  if (established_ && in_state(state_, kCanSend)) {
+    switch (recovery_.due(now)) {
+      case XmitTimerKind::Retransmit:
+        on_rto(now);
+        break;
+      case XmitTimerKind::LossProbe:
+        on_loss_probe(now);
+        break;
+      case XmitTimerKind::ReorderTimeout:
+        on_reorder_timeout(now);
+        break;
+      case XmitTimerKind::None:
+        break;
+    }
+    if (state_ == TcpState::Closed) return;
+  }
   if (persist_at_ && *persist_at_ <= now && state_ != TcpState::Closed) {
     size_t unsent = snd_buf_.size() - std::min<size_t>(flight_size(), snd_buf_.size());
     if (flight_size() == 0 && snd_wnd_ > 0 && unsent > 0 && snd_wnd_ < snd_mss_ &&
         snd_wnd_ < unsent) {
       // tcp_write_wakeup(): the window is open but smaller than the next
       // segment; send what fits, as a probe.
-      send_data_segment(snd_nxt_, snd_wnd_, false, now);
+      send_new_segment(snd_wnd_, false, now);
       ++probes_;
       persist_at_.reset();
     } else if (flight_size() == 0 && snd_wnd_ == 0) {
@@ -96,10 +115,8 @@ bool TcpConnection::retransmissions_exhausted(Time now) const {
 }
 
 void TcpConnection::on_retransmit_timeout(Time now) {
-  if (flight_size() == 0 &&
-      !in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived)))
-    return;
-  if (retransmits_ == 0 && !first_retrans_) first_retrans_ = now - rto_;
+  // The handshake's own timer: SYN or SYN-ACK again (tcp_retransmit_timer()).
+  if (!in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived))) return;
   if (retransmissions_exhausted(now)) {
     ++env_.counters.tcp_timeouts;
     if (state_ == TcpState::SynSent) ++env_.counters.tcp_attempt_fails;
@@ -109,23 +126,83 @@ void TcpConnection::on_retransmit_timeout(Time now) {
   }
   ++retransmits_;
   rtt_seq_.reset();  // Karn
-  // tcp_retransmit_timer(): the first tcp_syn_linear_timeouts SYN
-  // retransmissions keep the initial RTO; everything else backs off.
+  // The first tcp_syn_linear_timeouts SYN retransmissions keep the initial
+  // RTO; everything else backs off.
   if (!(state_ == TcpState::SynSent && retransmits_ <= env_.settings.syn_linear_timeouts)) {
     rto_ = std::min(rto_ * 2, kRtoMax);
   }
-  if (state_ == TcpState::SynSent || state_ == TcpState::SynReceived) {
-    ++env_.counters.tcp_retrans_segments;
-    send_syn(state_ == TcpState::SynReceived, now);
+  ++env_.counters.tcp_retrans_segments;
+  send_syn(state_ == TcpState::SynReceived, now);
+}
+
+void TcpConnection::on_rto(Time now) {
+  // tcp_retransmit_timer() once established.
+  if (recovery_.queue().packets_out() == 0) return;
+  // retrans_stamp: when the oldest unacknowledged segment left.
+  if (!first_retrans_) first_retrans_ = recovery_.queue().head_sent();
+  if (retransmissions_exhausted(now)) {
+    ++env_.counters.tcp_timeouts;
+    terminate(soft_error_ ? soft_error_ : ETIMEDOUT);
     return;
   }
-  // Go back to the first unacknowledged segment with a one-segment window.
-  ssthresh_ = std::max<uint32_t>(flight_size() / 2, 2u * snd_mss_);
-  cwnd_ = snd_mss_;
-  snd_nxt_ = snd_una_;
-  size_t len = std::min(snd_buf_.size(), size_t{snd_mss_});
-  bool fin = fin_queued_ && len == snd_buf_.size();
-  send_data_segment(snd_una_, len, fin, now);
+  TimeoutOutcome o = recovery_.on_retransmit_timeout(now, retransmits_);
+  cwnd_.enter_loss(o.reduce_ssthresh, o.cwnd, progress(now));
+  if (const SentSegment* head = recovery_.next_retransmit()) {
+    retransmit(*head, SendKind::Retransmit, now);
+  }
+  ++retransmits_;
+  rto_ = std::min(rto_ * 2, kRtoMax);
+  recovery_.arm_rto(now, rto_);
+}
+
+void TcpConnection::on_loss_probe(Time now) {
+  // tcp_send_loss_probe()
+  switch (recovery_.loss_probe(new_data_fits_window())) {
+    case TailLossProbe::Probe::NewData: {
+      size_t sent = snd_nxt_ - snd_una_;
+      size_t unsent = snd_buf_.size() - std::min(sent, snd_buf_.size());
+      size_t len = std::min(unsent, size_t{snd_mss_});
+      send_new_segment(len, fin_queued_ && len == unsent, now);
+      recovery_.on_loss_probe_sent(now, rto_, false);
+      break;
+    }
+    case TailLossProbe::Probe::RetransmitLast: {
+      const SentSegment* last = recovery_.queue().last();
+      if (last) {
+        SentSegment copy = *last;
+        // The last MSS of it, as Linux fragments a larger tail.
+        uint32_t data_len = copy.length() - (copy.fin ? 1 : 0);
+        if (data_len > snd_mss_) {
+          copy.seq = copy.seq + data_len - snd_mss_;
+        }
+        retransmit(copy, SendKind::Probe, now);
+        recovery_.on_loss_probe_sent(now, rto_, true);
+      } else {
+        recovery_.on_loss_probe_skipped(now, rto_);
+      }
+      break;
+    }
+    case TailLossProbe::Probe::None:
+      recovery_.on_loss_probe_skipped(now, rto_);
+      break;
+  }
+}
+
+void TcpConnection::on_reorder_timeout(Time now) {
+  // tcp_rack_reo_timeout()
+  ReorderOutcome o = recovery_.on_reorder_timeout(now, srtt());
+  apply_cwnd_events(o.events, now);
+  sync_ca_state(now);
+  if (o.cwnd_reduction) {
+    CongestionAck ca;
+    ca.now = now;
+    ca.acked_sacked = 1;
+    ca.newly_lost = o.newly_lost;
+    ca.in_flight = recovery_.in_flight();
+    cwnd_.cong_control(ca);
+  }
+  xmit_recovery(o.rexmit, now);
+  recovery_.on_reorder_timeout_done(now, rto_);
 }
 
 void TcpConnection::enter_time_wait(Time now) {

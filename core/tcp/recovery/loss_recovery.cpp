@@ -644,4 +644,15 @@ void LossRecovery::on_reorder_timeout_done(Time now, Time rto) {
   if (timer_.kind != XmitTimerKind::Retransmit) rearm_rto(now, rto);
 }
 
+uint32_t LossRecovery::mark_oversized_lost(uint32_t mss) {
+  std::pmr::vector<uint32_t> seqs(std::pmr::get_default_resource());
+  queue_.for_each([&](const SentSegment& s) {
+    uint32_t data = s.length() - (s.fin ? 1 : 0) - (s.syn ? 1 : 0);
+    if (!s.sacked && data > mss) seqs.push_back(s.seq);
+  });
+  uint32_t marked = 0;
+  for (uint32_t seq : seqs) marked += queue_.mark_lost(seq) ? 1 : 0;
+  return marked;
+}
+
 }  // namespace veer::core

@@ -136,6 +136,11 @@ class LossRecovery {
   // retransmitted too (F-RTO found nothing new to send).
   bool frto_sent_new_data();
 
+  // tcp_simple_retransmit(): the path MTU shrank, so every segment in flight
+  // longer than `mss` was dropped on the way; mark them lost so they are
+  // sent again in pieces that fit. Returns how many were newly marked.
+  uint32_t mark_oversized_lost(uint32_t mss);
+
   // --- ACKs --------------------------------------------------------------------
   // tcp_ack() from SND.UNA on. The connection has already dropped ACKs of
   // unsent data and ACKs older than SND.UNA - max_window (RFC 5961 §5.2).

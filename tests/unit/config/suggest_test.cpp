@@ -36,7 +36,7 @@ TEST(UnknownKey, TyposSuggestTheClosestName) {
 
 TEST(UnknownKey, NothingCloseMeansNoSuggestion) {
   EXPECT_EQ(suggest_key("colour"), std::nullopt);
-  EXPECT_EQ(suggest_key("net.ipv4.tcp_congestion_control"), std::nullopt);
+  EXPECT_EQ(suggest_key("net.ipv4.tcp_autocorking"), std::nullopt);
   EXPECT_EQ(unknown_key_error("colour"), "veer.conf:3: unknown key 'colour'");
 }
 

@@ -103,7 +103,9 @@ TEST(IcmpErrors, FragmentationNeededShrinksTheSegments) {
     EXPECT_LE(s->payload.size(), 960u);
     total += s->payload.size();
   }
-  EXPECT_EQ(total, 3000u) << "everything in flight is sent again in segments that fit";
+  // tcp_simple_retransmit(): the two full-size segments were too big for the
+  // path and go again in pieces that fit; the 80-byte tail got through.
+  EXPECT_EQ(total, 2u * 1460u);
 }
 
 }  // namespace
