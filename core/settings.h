@@ -41,6 +41,8 @@ struct TcpSettings {
   int early_retrans = 3;              // net.ipv4.tcp_early_retrans (3: TLP)
   bool slow_start_after_idle = true;  // net.ipv4.tcp_slow_start_after_idle
   int wmem_default = 16384;           // net.ipv4.tcp_wmem (default)
+  int wmem_max = 4194304;             // net.ipv4.tcp_wmem (max)
+  bool moderate_rcvbuf = true;        // net.ipv4.tcp_moderate_rcvbuf
 };
 
 struct StackConfig {

@@ -173,6 +173,13 @@ constexpr std::array kKnobs = {
          .help = "Restart from the initial window after an idle RTO (RFC 2861); any non-zero "
                  "value enables it",
          .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_moderate_rcvbuf",
+         .kind = Kind::Int,
+         .default_value = "1",
+         .min = 0,
+         .max = 1,
+         .help = "Grow a connection's receive buffer towards tcp_rmem[2] as the reader keeps up",
+         .sysctl = true},
     Knob{.name = "net.ipv4.tcp_window_scaling",
          .kind = Kind::Int,
          .default_value = "1",

@@ -64,6 +64,8 @@ core::StackConfig Config::stack_config() const {
   tcp.early_retrans = get_int("net.ipv4.tcp_early_retrans");
   tcp.slow_start_after_idle = get_int("net.ipv4.tcp_slow_start_after_idle") != 0;
   tcp.wmem_default = get_triple("net.ipv4.tcp_wmem")[1];
+  tcp.wmem_max = get_triple("net.ipv4.tcp_wmem")[2];
+  tcp.moderate_rcvbuf = get_int("net.ipv4.tcp_moderate_rcvbuf") != 0;
   return sc;
 }
 

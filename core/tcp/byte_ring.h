@@ -40,6 +40,16 @@ class ByteRing {
     std::memcpy(out.data() + first, buf_.data(), n - first);
     return n;
   }
+  // Grows the ring to `capacity` bytes (never shrinks), keeping the data:
+  // the buffers start small and grow with the connection (Linux's
+  // tcp_sndbuf_expand() and receive-buffer auto-tuning).
+  void grow(size_t capacity) {
+    if (capacity <= buf_.size()) return;
+    std::pmr::vector<std::byte> bigger(capacity, buf_.get_allocator());
+    peek(0, MutableBytes(bigger.data(), size_));
+    buf_.swap(bigger);
+    head_ = 0;
+  }
   void pop(size_t n) {
     n = std::min(n, size_);
     head_ = size_ == n ? 0 : (head_ + n) % cap();

@@ -128,6 +128,7 @@ Result<size_t> TcpConnection::recv(MutableBytes out, bool peek, Time now) {
     size_t n = rcv_buf_.peek(0, out);
     if (!peek) {
       rcv_buf_.pop(n);
+      adjust_receive_space(n, now);
       maybe_send_window_update(rcv_buf_.empty());
     }
     return n;
@@ -469,6 +470,10 @@ void TcpConnection::on_established(Time now) {
   // tcp_init_transfer(): a SYN (or SYN-ACK) sent more than twice means a
   // window of one segment.
   cwnd_.init_transfer(retransmits_ > 1, progress(now));
+  expand_send_buffer();
+  // tcp_init_buffer_space(): the first RTT's worth of reading to beat.
+  rcvq_space_ = 10u * adv_mss();
+  rcvq_time_ = now;
   retransmits_ = 0;
   first_retrans_.reset();
   rtt_seq_.reset();
@@ -514,7 +519,34 @@ void TcpConnection::recovery_on_ack(const wire::TcpSegment& seg, bool window_upd
   ca.snd_una_advanced = out.scoreboard.una_advanced;
   ca.may_raise_cwnd = out.may_raise_cwnd;
   cwnd_.cong_control(ca);
+  expand_send_buffer();
   xmit_recovery(out.rexmit, now);
+}
+
+void TcpConnection::expand_send_buffer() {
+  // tcp_sndbuf_expand(): room for two congestion windows of full segments,
+  // within tcp_wmem[2].
+  size_t want = 2u * std::max<size_t>(cwnd_.cwnd(), 10) * (snd_mss_ + 256u);
+  want = std::min(want, static_cast<size_t>(env_.settings.wmem_max));
+  if (want > snd_buf_.capacity()) snd_buf_.grow(want);
+}
+
+void TcpConnection::adjust_receive_space(size_t copied, Time now) {
+  // tcp_rcv_space_adjust(): once per RTT, if the program read more than the
+  // window allowed last time, offer twice that (plus slack), up to
+  // tcp_rmem[2] (net.ipv4.tcp_moderate_rcvbuf).
+  if (!env_.settings.moderate_rcvbuf) return;
+  rcvq_copied_ += copied;
+  Time rtt = rtt_.has_sample() ? rtt_.srtt() : std::chrono::milliseconds(100);
+  if (now - rcvq_time_ < rtt) return;
+  if (rcvq_copied_ > rcvq_space_) {
+    rcvq_space_ = rcvq_copied_;
+    size_t want = 2 * rcvq_copied_ + 16u * adv_mss();
+    want = std::min(want, static_cast<size_t>(env_.settings.rmem_max));
+    if (want > rcv_buf_.capacity()) rcv_buf_.grow(want);
+  }
+  rcvq_copied_ = 0;
+  rcvq_time_ = now;
 }
 
 void TcpConnection::apply_cwnd_events(const CwndEvents& events, Time now) {

@@ -148,6 +148,9 @@ class TcpConnection {
     return rtt_.has_sample() ? std::optional<Time>(rtt_.srtt()) : std::nullopt;
   }
   bool new_data_fits_window() const;
+  // Buffer auto-tuning (tcp_sndbuf_expand(), tcp_rcv_space_adjust()).
+  void expand_send_buffer();
+  void adjust_receive_space(size_t copied, Time now);
 
   // Options (RFC 7323, RFC 2018).
   void negotiate_options(const wire::TcpOptions& peer, bool we_offered);
@@ -225,6 +228,10 @@ class TcpConnection {
   CongestionWindow cwnd_;
   bool established_ = false;
   uint32_t max_window_ = 0;  // the largest window the peer offered
+  // Receive-buffer auto-tuning: bytes the program read since rcvq_time_.
+  size_t rcvq_copied_ = 0;
+  size_t rcvq_space_ = 0;
+  Time rcvq_time_{};
 
   // Retransmission (RFC 6298 + Linux's time-based give-up).
   RtoEstimator rtt_;

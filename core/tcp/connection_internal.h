@@ -24,9 +24,9 @@ constexpr uint32_t kCanReceive = state_bit(TcpState::Established) | state_bit(Tc
                                  state_bit(TcpState::FinWait2);
 
 inline size_t send_buffer_size(const TcpSettings& s) {
-  // Linux starts at tcp_wmem[1] and grows the buffer as cwnd grows
-  // (tcp_sndbuf_expand); until auto-tuning lands, start at four times the
-  // default so one buffer covers the initial window with room to spare.
+  // Linux starts at tcp_wmem[1] and grows the buffer with cwnd
+  // (tcp_sndbuf_expand(), see expand_send_buffer()); four times the default
+  // covers the initial window before the first ACK.
   return static_cast<size_t>(std::max(s.wmem_default, 4096)) * 4;
 }
 

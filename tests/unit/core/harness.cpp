@@ -104,16 +104,34 @@ std::optional<SeenSegment> PeerHarness::next_segment() {
 SimLink::SimLink(Options o) : opt_(o), rng_(o.seed) {
   side_a_.link = this, side_a_.to_b = true;
   side_b_.link = this, side_b_.to_b = false;
-  a_ = std::make_unique<Stack>(make_config(kMacA, kIpA), side_a_);
-  b_ = std::make_unique<Stack>(make_config(kMacB, kIpB), side_b_);
+  auto ca = make_config(kMacA, kIpA), cb = make_config(kMacB, kIpB);
+  for (auto* c : {&ca, &cb}) {
+    c->tcp.congestion_control = {};
+    o.congestion_control.copy(c->tcp.congestion_control.data(), 15);
+  }
+  a_ = std::make_unique<Stack>(ca, side_a_);
+  b_ = std::make_unique<Stack>(cb, side_b_);
 }
 
 void SimLink::send(bool to_b, Bytes frame) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   if (u(rng_) < opt_.loss) return;
   int copies = u(rng_) < opt_.duplicate ? 2 : 1;
-  for (int i = 0; i < copies; ++i)
-    queue_.push_back(InFlight{now_ + opt_.delay, to_b, Frame(frame.begin(), frame.end())});
+  Time depart = now_;
+  if (opt_.bandwidth_bps) {
+    Time& busy = busy_until_[to_b ? 1 : 0];
+    depart = std::max(now_, busy) +
+             std::chrono::nanoseconds(frame.size() * 8 * 1000000000ull / opt_.bandwidth_bps);
+    busy = depart;
+  }
+  for (int i = 0; i < copies; ++i) {
+    Time at = depart + opt_.delay;
+    if (opt_.reorder > 0 && u(rng_) < opt_.reorder) {
+      at += std::chrono::nanoseconds(
+          static_cast<int64_t>(u(rng_) * static_cast<double>(opt_.reorder_delay.count())));
+    }
+    queue_.push_back(InFlight{at, to_b, Frame(frame.begin(), frame.end())});
+  }
 }
 
 void SimLink::step(Time limit) {

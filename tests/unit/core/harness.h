@@ -5,6 +5,7 @@
 #include <deque>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/stack.h"
@@ -80,7 +81,15 @@ class SimLink {
     Time delay = std::chrono::milliseconds(1);
     double loss = 0.0;
     double duplicate = 0.0;
+    // A frame is held back by up to `reorder_delay` extra with this
+    // probability, so later frames overtake it.
+    double reorder = 0.0;
+    Time reorder_delay = std::chrono::milliseconds(2);
+    // Bits per second each way, 0 for no limit: frames queue behind each
+    // other for their serialisation time, like on a bottleneck link.
+    uint64_t bandwidth_bps = 0;
     uint32_t seed = 1;
+    std::string congestion_control = "cubic";
   };
   explicit SimLink(Options o);
   SimLink() : SimLink(Options{}) {}
@@ -122,6 +131,7 @@ class SimLink {
   std::vector<InFlight> queue_;
   Time now_{};
   size_t delivered_ = 0;
+  Time busy_until_[2] = {};
 };
 
 }  // namespace veer::test
