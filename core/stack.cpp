@@ -1,6 +1,7 @@
 #include "core/stack.h"
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <queue>
 #include <unordered_map>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "core/arp_cache.h"
+#include "core/tcp/congestion/congestion_factory.h"
 #include "core/tcp/connection.h"
 #include "core/tcp/isn.h"
 #include "core/wire/arp.h"
@@ -45,7 +47,8 @@ struct Socket {
   bool nodelay = false;
   TcpConnection::Keepalive keepalive;
   int user_timeout_ms = 0;
-  int linger_s = -1;  // SO_LINGER off
+  int linger_s = -1;                  // SO_LINGER off
+  std::array<char, 16> congestion{};  // TCP_CONGESTION, empty: the knob
   uint16_t user_mss = 0;
   int error = 0;
   bool shut_rd = false;
@@ -558,6 +561,7 @@ struct Stack::Impl : SegmentOutput {
     r.conn->set_reuse_addr(l.reuse_addr);
     r.conn->set_keepalive(l.keepalive, now);  // accepted sockets inherit it
     r.conn->set_user_mss(l.user_mss);
+    if (l.congestion[0]) r.conn->set_congestion_control(l.congestion.data(), memory);
     ++l.embryonic;
     r.conn->open_passive(seg, now);
     after_event(tuple);
@@ -758,6 +762,7 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   r.conn->set_keepalive(s->keepalive, now);
   r.conn->set_user_timeout(std::chrono::milliseconds(s->user_timeout_ms));
   r.conn->set_user_mss(s->user_mss);
+  if (s->congestion[0]) r.conn->set_congestion_control(s->congestion.data(), impl_->memory);
   s->conn = r.conn;
   s->kind = SocketKind::Connection;
   s->phase = ConnectPhase::Connecting;
@@ -939,6 +944,24 @@ Result<int> Stack::get_option(SocketId id, SockOpt opt) const {
       return s->user_mss ? int{s->user_mss} : 536;
   }
   return Result<int>::error(ENOPROTOOPT);
+}
+
+Errno Stack::set_congestion_control(SocketId id, std::string_view name) {
+  Socket* s = impl_->get(id);
+  if (!s) return EBADF;
+  if (!is_available_congestion_control(name) || name.size() >= s->congestion.size()) return ENOENT;
+  s->congestion = {};
+  name.copy(s->congestion.data(), name.size());
+  if (s->conn) s->conn->set_congestion_control(name, impl_->memory);
+  return 0;
+}
+
+std::string_view Stack::congestion_control(SocketId id) const {
+  Socket* s = impl_->get(id);
+  if (!s) return {};
+  if (s->conn) return s->conn->congestion_control();
+  if (s->congestion[0]) return std::string_view(s->congestion.data());
+  return std::string_view(impl_->config.tcp.congestion_control.data());
 }
 
 std::optional<Endpoint> Stack::local_endpoint(SocketId id) const {

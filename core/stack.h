@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <memory_resource>
+#include <string_view>
 
 #include "core/counters.h"
 #include "core/settings.h"
@@ -99,6 +100,10 @@ class Stack {
   int take_error(SocketId s);
   Errno set_option(SocketId s, SockOpt opt, int value);
   Result<int> get_option(SocketId s, SockOpt opt) const;
+  // TCP_CONGESTION: "cubic" or "reno"; ENOENT for anything else, as Linux
+  // answers for an algorithm it does not have.
+  Errno set_congestion_control(SocketId s, std::string_view name);
+  std::string_view congestion_control(SocketId s) const;
   std::optional<Endpoint> local_endpoint(SocketId s) const;
   std::optional<Endpoint> remote_endpoint(SocketId s) const;
   std::optional<TcpState> state(SocketId s) const;

@@ -523,6 +523,16 @@ void TcpConnection::recovery_on_ack(const wire::TcpSegment& seg, bool window_upd
   xmit_recovery(out.rexmit, now);
 }
 
+bool TcpConnection::set_congestion_control(std::string_view name,
+                                           std::pmr::memory_resource* memory) {
+  auto cc = make_congestion_control(name, memory);
+  if (!cc) return false;
+  bool synchronized = !in_state(state_, state_bit(TcpState::Closed) | state_bit(TcpState::Listen) |
+                                            state_bit(TcpState::SynSent));
+  cwnd_.set_algorithm(std::move(cc), synchronized, progress(now_));
+  return true;
+}
+
 void TcpConnection::expand_send_buffer() {
   // tcp_sndbuf_expand(): room for two congestion windows of full segments,
   // within tcp_wmem[2].

@@ -106,6 +106,9 @@ class TcpConnection {
   };
   void set_keepalive(const Keepalive& k, Time now);
   void set_nodelay(bool on) { nodelay_ = on; }
+  // TCP_CONGESTION (tcp_set_congestion_control()): false if unknown.
+  bool set_congestion_control(std::string_view name, std::pmr::memory_resource* memory);
+  std::string_view congestion_control() const { return cwnd_.algorithm_name(); }
   // TCP_MAXSEG set by the program (0: none): caps the MSS we advertise and use.
   void set_user_mss(uint16_t mss) { user_mss_ = mss; }
   // TCP_MAXSEG as getsockopt reports it: the send MSS in use once

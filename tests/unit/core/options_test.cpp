@@ -145,6 +145,13 @@ TEST(TcpOptions, UserMssCapsTheAdvertisedMss) {
   EXPECT_EQ(syn->tcp.options.mss, 1000);
 }
 
+TEST_F(NegotiatedServer, TcpCongestionSwitchesTheAlgorithm) {
+  EXPECT_EQ(h.stack().congestion_control(conn), "cubic");
+  EXPECT_EQ(h.stack().set_congestion_control(conn, "bbr"), ENOENT);
+  ASSERT_EQ(h.stack().set_congestion_control(conn, "reno"), 0);
+  EXPECT_EQ(h.stack().congestion_control(conn), "reno");
+}
+
 TEST_F(NegotiatedServer, OurWindowIsScaledDown) {
   auto d = from_peer(kAck | kPsh, kPeerIsn + 1, iss + 1, 100);
   d.options.timestamp = wire::TcpOptions::Timestamp{702, 0};
