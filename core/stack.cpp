@@ -988,6 +988,16 @@ std::optional<TcpState> Stack::state(SocketId id) const {
   return s->conn ? s->conn->state() : TcpState::Closed;
 }
 
+std::optional<TcpInfo> Stack::tcp_info(SocketId id, Time now) const {
+  Socket* s = impl_->get(id);
+  if (!s) return std::nullopt;
+  if (s->conn) return s->conn->info(now);
+  TcpInfo i;
+  i.state =
+      static_cast<uint8_t>(s->kind == SocketKind::Listener ? TcpState::Listen : TcpState::Closed);
+  return i;
+}
+
 size_t Stack::bytes_readable(SocketId id) const {
   Socket* s = impl_->get(id);
   return s && s->conn ? s->conn->bytes_readable() : 0;

@@ -12,6 +12,7 @@
 
 #include "core/counters.h"
 #include "core/settings.h"
+#include "core/tcp/tcp_info.h"
 #include "core/tcp/tcp_state.h"
 #include "core/types.h"
 
@@ -107,6 +108,8 @@ class Stack {
   std::optional<Endpoint> local_endpoint(SocketId s) const;
   std::optional<Endpoint> remote_endpoint(SocketId s) const;
   std::optional<TcpState> state(SocketId s) const;
+  // TCP_INFO; a socket without a connection reports its state only.
+  std::optional<TcpInfo> tcp_info(SocketId s, Time now) const;
   // Bytes queued to read / not yet acknowledged (FIONREAD, SIOCOUTQ).
   size_t bytes_readable(SocketId s) const;
   size_t bytes_unacked(SocketId s) const;

@@ -246,6 +246,7 @@ uint32_t TcpConnection::readiness() const {
 
 void TcpConnection::on_segment(const wire::TcpSegment& seg, Time now) {
   now_ = now;
+  ++segs_in_;
   if (seg.header.has(kRst)) ++env_.counters.tcp_rst_received;
   switch (state_) {
     case TcpState::Closed:
@@ -448,6 +449,7 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
     uint32_t acked = h.ack - snd_una_;
     fin_acked = fin_queued_ && seq_gt(h.ack, fin_seq());
     snd_buf_.pop(std::min<size_t>(acked, snd_buf_.size()));
+    bytes_acked_ += acked;
     snd_una_ = h.ack;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   }
@@ -531,6 +533,60 @@ bool TcpConnection::set_congestion_control(std::string_view name,
                                             state_bit(TcpState::SynSent));
   cwnd_.set_algorithm(std::move(cc), synchronized, progress(now_));
   return true;
+}
+
+TcpInfo TcpConnection::info(Time now) const {
+  using std::chrono::duration_cast;
+  using us = std::chrono::microseconds;
+  using ms = std::chrono::milliseconds;
+  TcpInfo i;
+  i.state = static_cast<uint8_t>(state_);
+  i.ca_state = static_cast<uint8_t>(cwnd_.ca_state());
+  i.retransmits = static_cast<uint8_t>(std::min(retransmits_, 255));
+  i.probes = static_cast<uint8_t>(std::min(std::max(probes_, keepalive_probes_), 255));
+  i.backoff = i.retransmits;
+  if (ts_ok_) i.options |= kTcpiOptTimestamps;
+  if (sack_ok_) i.options |= kTcpiOptSack;
+  if (wscale_ok_) {
+    i.options |= kTcpiOptWscale;
+    i.snd_wscale = snd_wscale_;
+    i.rcv_wscale = rcv_wscale_;
+  }
+  i.rto_us = static_cast<uint32_t>(duration_cast<us>(rto_).count());
+  i.ato_us = static_cast<uint32_t>(duration_cast<us>(ato_).count());
+  i.snd_mss = snd_mss_;
+  i.rcv_mss = rcv_mss_;
+  const RetransmitQueue& q = recovery_.queue();
+  i.unacked = q.packets_out();
+  i.sacked = q.sacked_out();
+  i.lost = q.lost_out();
+  i.retrans = q.retrans_out();
+  auto since = [&](Time t) { return static_cast<uint32_t>(duration_cast<ms>(now - t).count()); };
+  i.last_data_sent_ms = since(last_snd_);
+  i.last_data_recv_ms = since(last_rcv_);
+  i.last_ack_recv_ms = since(last_ack_rcv_);
+  i.pmtu = path_mtu_ ? path_mtu_ : env_.local_mss + 40u;
+  i.rcv_ssthresh = static_cast<uint32_t>(rcv_buf_.capacity());
+  if (rtt_.has_sample()) {
+    i.rtt_us = static_cast<uint32_t>(duration_cast<us>(rtt_.srtt()).count());
+    i.rttvar_us = static_cast<uint32_t>(duration_cast<us>(rtt_.rttvar()).count());
+  }
+  i.snd_ssthresh = cwnd_.ssthresh();
+  i.snd_cwnd = cwnd_.cwnd();
+  i.advmss = adv_mss();
+  i.reordering = recovery_.reordering();
+  i.rcv_space = static_cast<uint32_t>(rcvq_space_);
+  i.total_retrans = q.total_retrans();
+  i.bytes_acked = bytes_acked_;
+  i.bytes_received = bytes_received_;
+  i.segs_out = segs_out_;
+  i.segs_in = segs_in_;
+  if (auto m = recovery_.min_rtt()) {
+    i.min_rtt_us = static_cast<uint32_t>(duration_cast<us>(*m).count());
+  }
+  i.snd_wnd = snd_wnd_;
+  i.rcv_wnd = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
+  return i;
 }
 
 void TcpConnection::expand_send_buffer() {
@@ -651,11 +707,13 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
   if (!data.empty()) {
     rcv_buf_.push(data);
     rcv_nxt_ += static_cast<uint32_t>(data.size());
+    bytes_received_ += data.size();
   }
   if (had_ofo && !fin) {
     // The hole may be filled: what queued behind it is in order now.
     auto rel = ofo_.pop_in_order(rcv_nxt_, rcv_buf_);
     rcv_nxt_ = rel.rcv_nxt;
+    bytes_received_ += rel.bytes;
     fin = rel.fin;
     // RFC 5681 §4.2: ACK at once while a gap exists or when one is filled.
     ack_pending_ = true;

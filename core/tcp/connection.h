@@ -14,6 +14,7 @@
 #include "core/tcp/recovery/loss_recovery.h"
 #include "core/tcp/rto.h"
 #include "core/tcp/sack_blocks.h"
+#include "core/tcp/tcp_info.h"
 #include "core/tcp/tcp_state.h"
 #include "core/wire/tcp.h"
 
@@ -89,6 +90,8 @@ class TcpConnection {
   size_t bytes_readable() const { return rcv_buf_.size(); }
   size_t bytes_unacked() const { return snd_buf_.size(); }
   bool was_established() const { return was_established_; }
+  // TCP_INFO (tcp_get_info()).
+  TcpInfo info(Time now) const;
   uint32_t snd_nxt() const { return snd_nxt_; }
   // When TS.Recent last moved, if the peer sends timestamps (Linux
   // ts_recent_stamp): what makes a TIME_WAIT 4-tuple safe to reuse.
@@ -253,8 +256,12 @@ class TcpConnection {
     return user_mss_ ? std::min(user_mss_, env_.local_mss) : env_.local_mss;
   }
   std::optional<Time> keepalive_at_;
-  int keepalive_probes_ = 0;         // unanswered keepalive probes
-  Time last_ack_rcv_{};              // rcv_tstamp: when the last ACK arrived
+  int keepalive_probes_ = 0;  // unanswered keepalive probes
+  Time last_ack_rcv_{};       // rcv_tstamp: when the last ACK arrived
+  uint64_t bytes_acked_ = 0;
+  uint64_t bytes_received_ = 0;
+  uint32_t segs_in_ = 0;
+  uint32_t segs_out_ = 0;
   std::optional<uint32_t> rtt_seq_;  // segment being timed (Karn: not if retransmitted)
   Time rtt_sent_{};
 

@@ -66,6 +66,7 @@ void TcpConnection::emit(const wire::TcpHeader& h, Bytes payload) {
   }
   env_.output.send_segment(tuple_, h, payload);
   ++env_.counters.tcp_tx_segments;
+  ++segs_out_;
 }
 
 void TcpConnection::send_ack() {

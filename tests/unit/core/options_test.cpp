@@ -152,6 +152,23 @@ TEST_F(NegotiatedServer, TcpCongestionSwitchesTheAlgorithm) {
   EXPECT_EQ(h.stack().congestion_control(conn), "reno");
 }
 
+TEST_F(NegotiatedServer, TcpInfoReportsTheNegotiatedConnection) {
+  std::string data(3000, 'q');
+  h.stack().send(conn, text(data), h.now());
+  auto i = h.stack().tcp_info(conn, h.now());
+  ASSERT_TRUE(i);
+  EXPECT_EQ(i->state, 1) << "TCP_ESTABLISHED";
+  EXPECT_EQ(i->options, core::kTcpiOptTimestamps | core::kTcpiOptSack | core::kTcpiOptWscale);
+  EXPECT_EQ(i->snd_wscale, 7);
+  EXPECT_EQ(i->rcv_wscale, 7);
+  EXPECT_EQ(i->snd_mss, 1448u);
+  EXPECT_EQ(i->snd_cwnd, 10u);
+  EXPECT_EQ(i->unacked, 3u) << "1448 + 1448 + 104 bytes in flight";
+  EXPECT_EQ(i->snd_ssthresh, 0x7fffffffu);
+  auto listener_info = h.stack().tcp_info(listener, h.now());
+  EXPECT_EQ(listener_info->state, 10) << "TCP_LISTEN";
+}
+
 TEST_F(NegotiatedServer, OurWindowIsScaledDown) {
   auto d = from_peer(kAck | kPsh, kPeerIsn + 1, iss + 1, 100);
   d.options.timestamp = wire::TcpOptions::Timestamp{702, 0};
