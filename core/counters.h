@@ -45,6 +45,9 @@ namespace veer::core {
   X(tcp_estab_resets, "connection resets received in established states")     \
   X(tcp_timeouts, "TCP connections aborted by timeout")                       \
   X(tcp_listen_overflows, "times the listen queue of a socket overflowed")    \
+  X(tcp_syncookies_sent, "SYN cookies sent")                                  \
+  X(tcp_syncookies_recv, "SYN cookies received")                              \
+  X(tcp_syncookies_failed, "invalid SYN cookies received")                    \
   X(tcp_ooo_queued, "packets queued to the out-of-order queue")               \
   X(tcp_ooo_dropped, "out-of-order packets dropped for lack of memory")       \
   X(tcp_ports_exhausted, "connects that found no free local port")

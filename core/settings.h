@@ -28,6 +28,7 @@ struct TcpSettings {
   uint16_t port_high = 60999;
   int somaxconn = 4096;         // net.core.somaxconn
   int max_syn_backlog = 1024;   // net.ipv4.tcp_max_syn_backlog
+  int syncookies = 1;           // net.ipv4.tcp_syncookies: 0 off, 1 on overflow, 2 always
   int rmem_default = 131072;    // net.ipv4.tcp_rmem (default)
   int rmem_max = 6291456;       // net.ipv4.tcp_rmem (max)
   int core_rmem_max = 4194304;  // net.core.rmem_max

@@ -12,6 +12,7 @@
 #include "core/tcp/congestion/congestion_factory.h"
 #include "core/tcp/connection.h"
 #include "core/tcp/isn.h"
+#include "core/tcp/syncookie.h"
 #include "core/wire/arp.h"
 #include "core/wire/checksum.h"
 #include "core/wire/ethernet.h"
@@ -56,7 +57,8 @@ struct Socket {
   TcpConnection* conn = nullptr;
   // Listener state.
   int backlog = 0;
-  size_t embryonic = 0;  // children in SYN_RECEIVED
+  size_t embryonic = 0;               // children in SYN_RECEIVED
+  std::optional<Time> last_overflow;  // when the SYN queue last overflowed
   std::pmr::deque<TcpConnection*> accept_queue;
 };
 
@@ -532,15 +534,27 @@ struct Stack::Impl : SegmentOutput {
     const wire::TcpHeader& h = seg.header;
     if (h.has(wire::tcpflag::kRst)) return;
     if (h.has(wire::tcpflag::kAck)) {
+      if (cookie_ack(l, tuple, seg)) return;
       reply_reset(tuple, seg);
       return;
     }
     if (!h.has(wire::tcpflag::kSyn)) return;
-    // tcp_conn_request(): drop the SYN when the accept queue is full, or the
-    // SYN queue is (SYN cookies come with the [tcp] work).
-    if (l.accept_queue.size() >= static_cast<size_t>(l.backlog) ||
-        l.embryonic >= static_cast<size_t>(std::max(config.tcp.max_syn_backlog, 1))) {
+    // tcp_conn_request(): a full SYN queue calls for a cookie (or a drop
+    // without them); a full accept queue drops the SYN either way.
+    bool syn_queue_full =
+        l.embryonic >= static_cast<size_t>(std::max(config.tcp.max_syn_backlog, 1));
+    bool want_cookie = config.tcp.syncookies == 2 || syn_queue_full;
+    if (want_cookie && config.tcp.syncookies == 0) {
       ++counters.tcp_listen_overflows;
+      return;
+    }
+    if (l.accept_queue.size() >= static_cast<size_t>(l.backlog)) {
+      ++counters.tcp_listen_overflows;
+      return;
+    }
+    if (want_cookie) {
+      if (syn_queue_full) l.last_overflow = now;
+      send_cookie_synack(l, tuple, seg);
       return;
     }
     auto stale = conns.find(tuple);
@@ -565,6 +579,90 @@ struct Stack::Impl : SegmentOutput {
     ++l.embryonic;
     r.conn->open_passive(seg, now);
     after_event(tuple);
+  }
+
+  // A SYN-ACK whose ISN is a SYN cookie; nothing is kept (tcp_conn_request()
+  // with want_cookie). Without timestamps the cookie cannot carry window
+  // scaling or SACK, so they are not offered.
+  void send_cookie_synack(Socket& l, const FourTuple& tuple, const wire::TcpSegment& syn) {
+    const wire::TcpOptions& po = syn.header.options;
+    uint16_t mss_used = 536;
+    uint16_t our_mss = l.user_mss ? std::min(l.user_mss, local_mss()) : local_mss();
+    uint32_t cookie = make_syncookie(config.secret, {tuple.local, tuple.remote}, syn.header.seq,
+                                     std::min(po.mss.value_or(536), our_mss), now, &mss_used);
+    wire::TcpHeader h;
+    h.src_port = tuple.local.port;
+    h.dst_port = tuple.remote.port;
+    h.seq = cookie;
+    h.ack = syn.header.seq + 1;
+    h.flags = wire::tcpflag::kSyn | wire::tcpflag::kAck;
+    uint32_t space = std::min<uint32_t>(static_cast<uint32_t>(config.tcp.rmem_default), 65535);
+    h.window = static_cast<uint16_t>(space / our_mss * our_mss);
+    h.options.mss = our_mss;
+    bool ts = po.timestamp && config.tcp.timestamps != 0;
+    if (ts) {
+      CookieOptions co;
+      if (po.window_scale && config.tcp.window_scaling)
+        co.wscale = std::min<uint8_t>(*po.window_scale, 14);
+      co.sack = po.sack_permitted && config.tcp.sack;
+      uint32_t offset = config.tcp.timestamps == 1
+                            ? timestamp_offset(config.secret, tuple.local.addr, tuple.remote.addr)
+                            : 0;
+      uint32_t ts_now = static_cast<uint32_t>(now / std::chrono::milliseconds(1)) + offset;
+      h.options.timestamp =
+          wire::TcpOptions::Timestamp{cookie_timestamp(ts_now, co), po.timestamp->value};
+      h.options.sack_permitted = co.sack;
+      if (co.wscale != 0xf) h.options.window_scale = detail_window_scale();
+    }
+    ++counters.tcp_syncookies_sent;
+    ++counters.tcp_tx_segments;
+    send_segment(tuple, h, {});
+  }
+
+  uint8_t detail_window_scale() const {
+    uint32_t space = static_cast<uint32_t>(std::max(config.tcp.rmem_max, config.tcp.core_rmem_max));
+    int log2 = 31 - __builtin_clz(space | 1);
+    return static_cast<uint8_t>(std::clamp(log2 - 15, 0, 14));
+  }
+
+  // The ACK of a cookie SYN-ACK arrived at a listener with no connection
+  // (cookie_v4_check()). Returns true if it opened a connection.
+  bool cookie_ack(Socket& l, const FourTuple& tuple, const wire::TcpSegment& seg) {
+    const wire::TcpHeader& h = seg.header;
+    if (config.tcp.syncookies == 0 || !h.has(wire::tcpflag::kAck) || h.has(wire::tcpflag::kSyn) ||
+        h.has(wire::tcpflag::kRst))
+      return false;
+    // Only right after an overflow (or always, with 2): tcp_synq_no_recent_overflow().
+    if (config.tcp.syncookies != 2 &&
+        (!l.last_overflow || now - *l.last_overflow > std::chrono::minutes(2)))
+      return false;
+    auto mss =
+        check_syncookie(config.secret, {tuple.local, tuple.remote}, h.seq - 1, h.ack - 1, now);
+    if (!mss) {
+      ++counters.tcp_syncookies_failed;
+      return false;
+    }
+    if (l.accept_queue.size() >= static_cast<size_t>(l.backlog)) {
+      ++counters.tcp_listen_overflows;
+      return true;  // dropped: the peer's ACK will come again
+    }
+    ++counters.tcp_syncookies_recv;
+    bool ts = h.options.timestamp && h.options.timestamp->echo && config.tcp.timestamps != 0;
+    CookieOptions co = ts ? cookie_options_from_echo(h.options.timestamp->echo) : CookieOptions{};
+    ConnRecord& r = add_connection(tuple, now, h.ack - 1);
+    r.conn->set_nodelay(l.nodelay);
+    r.conn->set_reuse_addr(l.reuse_addr);
+    r.conn->set_keepalive(l.keepalive, now);
+    r.conn->set_user_mss(l.user_mss);
+    if (l.congestion[0]) r.conn->set_congestion_control(l.congestion.data(), memory);
+    r.conn->open_from_cookie(seg, *mss, ts, co.sack,
+                             co.wscale == 0xf ? std::nullopt : std::optional<uint8_t>(co.wscale),
+                             now);
+    l.accept_queue.push_back(r.conn);
+    r.queued = true;
+    r.listener = id_of(l);
+    after_event(tuple);
+    return true;
   }
 
   // --- Time ----------------------------------------------------------------

@@ -108,6 +108,13 @@ constexpr std::array kKnobs = {
     // proc_dointvec_minmax with extra1 = SYSCTL_ONE. Linux does not check the
     // order of the three values; veer does, since min > default or
     // default > max cannot mean anything.
+    Knob{.name = "net.ipv4.tcp_syncookies",
+         .kind = Kind::Int,
+         .default_value = "1",
+         .min = 0,
+         .max = 2,
+         .help = "SYN cookies: 0 never, 1 when a listener's SYN queue overflows, 2 always",
+         .sysctl = true},
     Knob{.name = "net.ipv4.tcp_rmem",
          .kind = Kind::IntTriple,
          .default_value = "4096 131072 6291456",

@@ -51,6 +51,7 @@ core::StackConfig Config::stack_config() const {
   tcp.port_high = static_cast<uint16_t>(high);
   tcp.somaxconn = get_int("net.core.somaxconn");
   tcp.max_syn_backlog = get_int("net.ipv4.tcp_max_syn_backlog");
+  tcp.syncookies = get_int("net.ipv4.tcp_syncookies");
   tcp.rmem_default = get_triple("net.ipv4.tcp_rmem")[1];
   tcp.rmem_max = get_triple("net.ipv4.tcp_rmem")[2];
   tcp.core_rmem_max = get_int("net.core.rmem_max");

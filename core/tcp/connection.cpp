@@ -81,6 +81,33 @@ void TcpConnection::open_passive(const wire::TcpSegment& syn, Time now) {
   ++env_.counters.tcp_passive_opens;
 }
 
+void TcpConnection::open_from_cookie(const wire::TcpSegment& ack, uint16_t mss, bool ts, bool sack,
+                                     std::optional<uint8_t> wscale, Time now) {
+  now_ = now;
+  const wire::TcpHeader& h = ack.header;
+  irs_ = h.seq - 1;
+  rcv_nxt_ = h.seq;
+  rcv_adv_edge_ = rcv_wup_ = rcv_nxt_;
+  snd_una_ = snd_nxt_ = snd_max_ = snd_sml_ = iss_ + 1;
+  wire::TcpOptions peer;
+  peer.mss = mss;
+  peer.sack_permitted = sack;
+  peer.window_scale = wscale;
+  if (ts && h.options.timestamp) {
+    peer.timestamp = wire::TcpOptions::Timestamp{h.options.timestamp->value, 0};
+  }
+  negotiate_options(peer, false);
+  snd_wnd_ = uint32_t{h.window} << snd_wscale_;
+  snd_wl1_ = h.seq;
+  snd_wl2_ = h.ack;
+  set_state(TcpState::Established);
+  on_established(now);
+  ++env_.counters.tcp_passive_opens;
+  process_data_and_fin(ack, now);
+  output(now);
+  if (ack_pending_) send_ack();
+}
+
 void TcpConnection::send_syn(bool with_ack, Time now) {
   wire::TcpHeader h = header(iss_, with_ack ? (kSyn | kAck) : kSyn);
   // The window in a SYN is never scaled: Linux offers the largest multiple

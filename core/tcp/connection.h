@@ -55,6 +55,11 @@ class TcpConnection {
   void open_active(Time now);
   // Passive open from a listener's SYN: SYN_RECEIVED, SYN-ACK out now.
   void open_passive(const wire::TcpSegment& syn, Time now);
+  // Passive open completed by the ACK of a SYN cookie (cookie_v4_check()):
+  // straight to ESTABLISHED with what the cookie carried. The connection's
+  // ISS is the cookie.
+  void open_from_cookie(const wire::TcpSegment& ack, uint16_t mss, bool ts, bool sack,
+                        std::optional<uint8_t> wscale, Time now);
 
   // --- User calls (RFC 9293 §3.10.1–3.10.6) --------------------------------
   Result<size_t> send(Bytes data, Time now);

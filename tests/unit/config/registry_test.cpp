@@ -34,6 +34,7 @@ TEST(Registry, SysctlDefaultsAndRangesAreLinuxs) {
       // proc_dou8vec_minmax without bounds: Linux takes any u8 (checked on
       // this machine's 6.18 kernel: tcp_sack=2 and tcp_timestamps=3 accepted).
       {"net.ipv4.tcp_window_scaling", "1", 0, 255},
+      {"net.ipv4.tcp_syncookies", "1", 0, 2},
       {"net.ipv4.tcp_moderate_rcvbuf", "1", 0, 1},
       {"net.ipv4.tcp_congestion_control", "cubic", 0, 0},
       {"net.ipv4.tcp_recovery", "1", 0, 2147483647},
