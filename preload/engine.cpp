@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -28,34 +29,25 @@ int fail(int err) {
   return -1;
 }
 
-std::optional<Endpoint> to_endpoint(const sockaddr* a, socklen_t len) {
-  if (!a || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return std::nullopt;
-  sockaddr_in in;
-  std::memcpy(&in, a, sizeof in);
-  if (in.sin_family != AF_INET) return std::nullopt;
-  return Endpoint{Ipv4Addr(ntohl(in.sin_addr.s_addr)), ntohs(in.sin_port)};
+// Makes visible, once per kind, what veer could not do the way Linux would.
+void report(const Unsupported& u) {
+  if (!u) return;
+  if (u.message) {
+    log_once(u.key, "%s", u.message);
+    return;
+  }
+  const char* call = u.get ? "getsockopt" : "setsockopt";
+  char key[48];
+  std::snprintf(key, sizeof key, "%s-%d-%d", call, u.level, u.name);
+  log_once(key, "%s(level %d, option %d) is not supported by veer yet: ENOPROTOOPT", call, u.level,
+           u.name);
 }
 
-// Fills a caller's sockaddr the way the kernel does (move_addr_to_user):
-// truncated to the caller's length, which is then set to the full length.
-void fill_sockaddr(Endpoint e, sockaddr* out, socklen_t* len) {
-  if (!out || !len) return;
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_port = htons(e.port);
-  in.sin_addr.s_addr = htonl(e.addr.v);
-  std::memcpy(out, &in, std::min<size_t>(*len, sizeof in));
-  *len = sizeof in;
-}
-
-// getsockopt's int result, as the kernel writes it.
-int put_int(int value, void* val, socklen_t* len) {
-  if (!val || !len) return fail(EFAULT);
-  if (static_cast<int>(*len) < 0) return fail(EINVAL);
-  socklen_t n = std::min<socklen_t>(*len, sizeof(int));
-  std::memcpy(val, &value, n);
-  *len = n;
-  return 0;
+// What libc returns for a finished call: the value, or -1 with errno.
+long finish(const CallResult& r) {
+  report(r.unsupported);
+  if (r.err) return fail(r.err);
+  return r.ret;
 }
 
 }  // namespace
@@ -259,13 +251,21 @@ void Engine::release_to_kernel_locked(int fd, const char* why) {
 }
 
 // --- Socket calls --------------------------------------------------------------
+//
+// Each call below decides between the kernel and veer, and for a veer socket
+// runs SocketCalls (preload/socket_calls.h) under the lock, waiting on the
+// condition variable while an attempt would block.
+
+SocketCalls Engine::calls() {
+  return SocketCalls(*stack_, now());
+}
 
 int Engine::bind(int fd, const sockaddr* addr, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e) return lk.unlock(), real::bind(fd, addr, len);
-  auto ep = to_endpoint(addr, len);
   if (e->kind == FdEntry::Kind::Pending) {
+    auto ep = to_endpoint(addr, len);
     // A malformed address: let the kernel socket give Linux's own errno.
     if (!ep) return lk.unlock(), real::bind(fd, addr, len);
     if (!ep->addr.is_any() && ep->addr != stack_config_.address.addr) {
@@ -277,9 +277,7 @@ int Engine::bind(int fd, const sockaddr* addr, socklen_t len) {
     if (int err = adopt_locked(fd, *e)) return fail(err);
     VEER_LOG(Debug, "fd %d is a veer socket (bind %s)", fd, ep->to_string().c_str());
   }
-  if (!ep) return fail(addr && len >= sizeof(sa_family_t) ? EAFNOSUPPORT : EINVAL);
-  if (int err = stack_->bind(e->sock, *ep)) return fail(err);
-  return 0;
+  return static_cast<int>(finish(calls().bind(e->sock, addr, len)));
 }
 
 int Engine::listen(int fd, int backlog) {
@@ -292,8 +290,7 @@ int Engine::listen(int fd, int backlog) {
     lk.unlock();
     return real::listen(fd, backlog);
   }
-  if (int err = stack_->listen(e->sock, backlog)) return fail(err);
-  return 0;
+  return static_cast<int>(finish(calls().listen(e->sock, backlog)));
 }
 
 int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
@@ -301,28 +298,26 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::accept4(fd, addr, len, flags);
-  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return fail(EINVAL);
   for (;;) {
-    Endpoint peer;
-    auto r = stack_->accept(e->sock, &peer);
-    if (r.ok()) {
+    CallResult r = calls().accept4(e->sock, flags, e->nonblock);
+    if (r.failed()) return static_cast<int>(finish(r));
+    if (r.done()) {
       int nfd = eventfd(0, EFD_NONBLOCK | ((flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0));
       if (nfd < 0 || nfd >= kMaxFds) {
         int err = nfd < 0 ? errno : EMFILE;
         if (nfd >= 0) real::close(nfd);
-        stack_->close(r.value(), now());
+        stack_->close(r.accepted, now());
         kick_locked();
         return fail(err);
       }
-      fds_[nfd] = FdEntry{
-          .kind = FdEntry::Kind::Veer, .nonblock = (flags & SOCK_NONBLOCK) != 0, .sock = r.value()};
+      fds_[nfd] = FdEntry{.kind = FdEntry::Kind::Veer,
+                          .nonblock = (flags & SOCK_NONBLOCK) != 0,
+                          .sock = r.accepted};
       track(nfd, true);
-      fill_sockaddr(peer, addr, len);
-      VEER_LOG(Debug, "fd %d accepted %s on fd %d", nfd, peer.to_string().c_str(), fd);
+      fill_sockaddr(r.peer, addr, len);
+      VEER_LOG(Debug, "fd %d accepted %s on fd %d", nfd, r.peer.to_string().c_str(), fd);
       return nfd;
     }
-    if (r.err() != EAGAIN) return fail(r.err());
-    if (e->nonblock) return fail(EAGAIN);
     cv_.wait(lk);
     e = find(fd);
     if (!e) return fail(EBADF);
@@ -333,8 +328,8 @@ int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e) return lk.unlock(), real::connect(fd, addr, len);
-  auto ep = to_endpoint(addr, len);
   if (e->kind == FdEntry::Kind::Pending) {
+    auto ep = to_endpoint(addr, len);
     if (!ep) return lk.unlock(), real::connect(fd, addr, len);
     if (!serves(ep->addr)) {
       std::string why =
@@ -346,22 +341,16 @@ int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
     if (int err = adopt_locked(fd, *e)) return fail(err);
     VEER_LOG(Debug, "fd %d is a veer socket (connect %s)", fd, ep->to_string().c_str());
   }
-  if (!ep) return fail(addr && len >= sizeof(sa_family_t) ? EAFNOSUPPORT : EINVAL);
-  int r = stack_->connect(e->sock, *ep, now());
+  CallProgress progress;
+  CallResult r = calls().connect(e->sock, addr, len, e->nonblock, progress);
   kick_locked();
-  if (r == EINPROGRESS && !e->nonblock) {
-    // Block until the handshake ends, then ask again: 0 or why it failed
-    // (__inet_stream_connect()).
-    for (;;) {
-      auto st = stack_->state(e->sock);
-      if (!st || (*st != core::TcpState::SynSent && *st != core::TcpState::SynReceived)) break;
-      cv_.wait(lk);
-      e = find(fd);
-      if (!e) return fail(EBADF);
-    }
-    r = stack_->connect(e->sock, *ep, now());
+  while (r.status == CallStatus::WouldBlock) {
+    cv_.wait(lk);
+    e = find(fd);
+    if (!e) return fail(EBADF);
+    r = calls().connect(e->sock, addr, len, e->nonblock, progress);
   }
-  return r ? fail(r) : 0;
+  return static_cast<int>(finish(r));
 }
 
 ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
@@ -371,37 +360,18 @@ ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
     lk.unlock();
     return real::recvfrom(fd, buf, n, flags, nullptr, nullptr);
   }
-  if (flags & MSG_OOB) {
-    log_once("recv-oob", "recv(MSG_OOB) on a veer socket: urgent data is not supported yet");
-    return fail(EINVAL);
-  }
-  if (flags & MSG_ERRQUEUE) return fail(EAGAIN);  // nothing is ever queued there
-  if (n == 0) return 0;
-  bool peek = flags & MSG_PEEK;
-  bool waitall = (flags & MSG_WAITALL) && !peek;
-  bool dontwait = e->nonblock || (flags & MSG_DONTWAIT);
-  auto* out = static_cast<std::byte*>(buf);
-  size_t got = 0;
+  bool nonblock = e->nonblock;  // as at the call's start, like the kernel's timeo
+  CallProgress progress;
   for (;;) {
-    auto r = stack_->recv(e->sock, MutableBytes(out + got, n - got), now(), peek);
-    if (r.ok()) {
-      got += r.value();
-      if (r.value() == 0 || !waitall || got == n) break;
-    } else if (r.err() != EAGAIN) {
-      if (got) break;
+    CallResult r = calls().recv(e->sock, buf, n, flags, nonblock, progress);
+    if (r.done()) {
       kick_locked();
-      return fail(r.err());
-    } else if (dontwait) {
-      if (got) break;
-      return fail(EAGAIN);
+      return finish(r);
     }
-    if (dontwait) break;
     cv_.wait(lk);
     e = find(fd);
-    if (!e) return got ? static_cast<ssize_t>(got) : fail(EBADF);
+    if (!e) return progress.bytes ? static_cast<ssize_t>(progress.bytes) : fail(EBADF);
   }
-  kick_locked();
-  return static_cast<ssize_t>(got);
 }
 
 ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
@@ -411,40 +381,22 @@ ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
     lk.unlock();
     return real::sendto(fd, buf, n, flags, nullptr, 0);
   }
-  if (flags & MSG_OOB) {
-    log_once("send-oob", "send(MSG_OOB) on a veer socket: urgent data is not supported yet");
-    return fail(EOPNOTSUPP);
-  }
-  if (flags & MSG_MORE) log_once("send-more", "send(MSG_MORE): veer does not cork yet; sent now");
-  bool dontwait = e->nonblock || (flags & MSG_DONTWAIT);
-  const auto* in = static_cast<const std::byte*>(buf);
-  size_t sent = 0;
-  int err = 0;
-  do {
-    auto r = stack_->send(e->sock, Bytes(in + sent, n - sent), now());
-    if (r.ok()) {
-      sent += r.value();
-      continue;
-    }
-    if (r.err() != EAGAIN) {
-      err = r.err();
-      break;
-    }
-    if (dontwait) break;
+  bool nonblock = e->nonblock;
+  CallProgress progress;
+  CallResult r = calls().send(e->sock, buf, n, flags, nonblock, progress);
+  while (r.status == CallStatus::WouldBlock) {
     cv_.wait(lk);
     e = find(fd);
     if (!e) {
-      err = EBADF;
-      break;
+      kick_locked();
+      return progress.bytes > 0 ? static_cast<ssize_t>(progress.bytes) : fail(EBADF);
     }
-  } while (sent < n);
+    r = calls().send(e->sock, buf, n, flags, nonblock, progress);
+  }
   kick_locked();
   lk.unlock();
-  if (sent > 0 || n == 0) return static_cast<ssize_t>(sent);
-  if (err == 0) return fail(EAGAIN);
-  // sk_stream_error(): EPIPE comes with SIGPIPE unless MSG_NOSIGNAL.
-  if (err == EPIPE && !(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
-  return fail(err);
+  if (r.raise_sigpipe) raise(SIGPIPE);
+  return finish(r);
 }
 
 ssize_t Engine::recvmsg(int fd, msghdr* msg, int flags) {
@@ -480,24 +432,10 @@ int Engine::shutdown(int fd, int how) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::shutdown(fd, how);
-  core::Shut s;
-  switch (how) {
-    case SHUT_RD:
-      s = core::Shut::Read;
-      break;
-    case SHUT_WR:
-      s = core::Shut::Write;
-      break;
-    case SHUT_RDWR:
-      s = core::Shut::Both;
-      break;
-    default:
-      return fail(EINVAL);
-  }
-  int err = stack_->shutdown(e->sock, s, now());
+  CallResult r = calls().shutdown(e->sock, how);
   kick_locked();
   cv_.notify_all();  // readers blocked on this socket see EOF now
-  return err ? fail(err) : 0;
+  return static_cast<int>(finish(r));
 }
 
 int Engine::close(int fd) {
@@ -505,7 +443,7 @@ int Engine::close(int fd) {
     std::lock_guard<std::mutex> lock(mu_);
     FdEntry* e = find(fd);
     if (e && e->kind == FdEntry::Kind::Veer) {
-      stack_->close(e->sock, now());
+      calls().close(e->sock);
       kick_locked();
     }
     fds_.erase(fd);
@@ -519,34 +457,25 @@ int Engine::getsockname(int fd, sockaddr* addr, socklen_t* len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getsockname(fd, addr, len);
-  if (!addr || !len) return fail(EFAULT);
-  fill_sockaddr(stack_->local_endpoint(e->sock).value_or(Endpoint{}), addr, len);
-  return 0;
+  return static_cast<int>(finish(calls().getsockname(e->sock, addr, len)));
 }
 
 int Engine::getpeername(int fd, sockaddr* addr, socklen_t* len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getpeername(fd, addr, len);
-  auto peer = stack_->remote_endpoint(e->sock);
-  if (!peer) return fail(ENOTCONN);
-  if (!addr || !len) return fail(EFAULT);
-  fill_sockaddr(*peer, addr, len);
-  return 0;
+  return static_cast<int>(finish(calls().getpeername(e->sock, addr, len)));
 }
 
 int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e) return lk.unlock(), real::setsockopt(fd, level, name, val, len);
-  std::optional<core::SockOpt> opt;
-  if (level == SOL_SOCKET && name == SO_REUSEADDR) opt = core::SockOpt::ReuseAddr;
-  if (level == SOL_SOCKET && name == SO_KEEPALIVE) opt = core::SockOpt::KeepAlive;
-  if (level == IPPROTO_TCP && name == TCP_NODELAY) opt = core::SockOpt::NoDelay;
   if (e->kind == FdEntry::Kind::Pending) {
     // Still a kernel socket: the kernel checks and keeps the option, and
     // veer remembers the ones it will carry over.
     int r = real::setsockopt(fd, level, name, val, len);
+    std::optional<core::SockOpt> opt = stack_option(level, name);
     if (r == 0 && opt && val && len >= static_cast<socklen_t>(sizeof(int))) {
       int v;
       std::memcpy(&v, val, sizeof v);
@@ -556,25 +485,9 @@ int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t l
     }
     return r;
   }
-  if (opt) {
-    if (!val || len < static_cast<socklen_t>(sizeof(int))) return fail(EINVAL);
-    int v;
-    std::memcpy(&v, val, sizeof v);
-    int err = stack_->set_option(e->sock, *opt, v);
-    kick_locked();
-    return err ? fail(err) : 0;
-  }
-  if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF)) {
-    // Linux accepts any size and clamps it; veer's buffers are fixed until
-    // the [tcp] work, so accept the call like Linux and say so once.
-    log_once("sockbuf", "SO_SNDBUF/SO_RCVBUF are accepted but not honoured by veer yet");
-    return 0;
-  }
-  char key[48];
-  std::snprintf(key, sizeof key, "setsockopt-%d-%d", level, name);
-  log_once(key, "setsockopt(level %d, option %d) is not supported by veer yet: ENOPROTOOPT", level,
-           name);
-  return fail(ENOPROTOOPT);
+  CallResult r = calls().setsockopt(e->sock, level, name, val, len);
+  kick_locked();
+  return static_cast<int>(finish(r));
 }
 
 int Engine::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
@@ -582,40 +495,7 @@ int Engine::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::getsockopt(fd, level, name, val, len);
-  auto get = [&](core::SockOpt o) {
-    return put_int(stack_->get_option(e->sock, o).value(), val, len);
-  };
-  if (level == SOL_SOCKET) {
-    switch (name) {
-      case SO_ERROR:
-        return put_int(stack_->take_error(e->sock), val, len);
-      case SO_TYPE:
-        return put_int(SOCK_STREAM, val, len);
-      case SO_DOMAIN:
-        return put_int(AF_INET, val, len);
-      case SO_PROTOCOL:
-        return put_int(IPPROTO_TCP, val, len);
-      case SO_ACCEPTCONN:
-        return put_int(stack_->state(e->sock) == core::TcpState::Listen ? 1 : 0, val, len);
-      case SO_REUSEADDR:
-        return get(core::SockOpt::ReuseAddr);
-      case SO_KEEPALIVE:
-        return get(core::SockOpt::KeepAlive);
-      case SO_SNDBUF:
-        return put_int(stack_config_.tcp.wmem_default, val, len);
-      case SO_RCVBUF:
-        return put_int(stack_config_.tcp.rmem_default, val, len);
-      default:
-        break;
-    }
-  } else if (level == IPPROTO_TCP && name == TCP_NODELAY) {
-    return get(core::SockOpt::NoDelay);
-  }
-  char key[48];
-  std::snprintf(key, sizeof key, "getsockopt-%d-%d", level, name);
-  log_once(key, "getsockopt(level %d, option %d) is not supported by veer yet: ENOPROTOOPT", level,
-           name);
-  return fail(ENOPROTOOPT);
+  return static_cast<int>(finish(calls().getsockopt(e->sock, level, name, val, len)));
 }
 
 int Engine::fcntl(int fd, int cmd, long arg) {
@@ -623,20 +503,13 @@ int Engine::fcntl(int fd, int cmd, long arg) {
   FdEntry* e = find(fd);
   if (e && cmd == F_SETFL) e->nonblock = (arg & O_NONBLOCK) != 0;
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::fcntl(fd, cmd, arg);
-  switch (cmd) {
-    case F_GETFL:
-      return O_RDWR | (e->nonblock ? O_NONBLOCK : 0);
-    case F_SETFL:
-      return 0;
-    case F_DUPFD:
-    case F_DUPFD_CLOEXEC:
-      log_once("dup", "duplicating a veer socket is not supported yet: EINVAL");
-      return fail(EINVAL);
-    default:
-      // F_GETFD/F_SETFD and the rest act on the fd itself.
-      lk.unlock();
-      return real::fcntl(fd, cmd, arg);
+  CallResult r = SocketCalls::fcntl(cmd, arg, e->nonblock);
+  if (r.status == CallStatus::ForDescriptor) {
+    // F_GETFD/F_SETFD and the rest act on the fd itself.
+    lk.unlock();
+    return real::fcntl(fd, cmd, arg);
   }
+  return static_cast<int>(finish(r));
 }
 
 void Engine::linger_at_exit() {

@@ -1,6 +1,8 @@
 // The per-process engine: owns the stack, the device and the I/O thread, and
 // gives the interposer blocking, errno-returning socket calls on top of the
-// stack's non-blocking API.
+// stack's non-blocking API. What each call means on a veer socket lives in
+// SocketCalls (socket_calls.h); the engine adds the fd table, the choice
+// between veer and the kernel, the lock and the waiting.
 //
 // Every veer socket is backed by a kernel fd of its own number (an eventfd
 // put in place of the kernel socket with dup3), so fd numbers never collide
@@ -22,6 +24,7 @@
 #include "core/config/config.h"
 #include "core/stack.h"
 #include "netdev/device.h"
+#include "preload/socket_calls.h"
 
 namespace veer::preload {
 
@@ -77,6 +80,8 @@ class Engine {
   struct DeviceSink;
 
   Time now() const;
+  // The call semantics on the stack, at the current time (lock held).
+  SocketCalls calls();
   FdEntry* find(int fd);
   void track(int fd, bool on);
   // Starts device, stack and I/O thread on first need. 0 or an errno.

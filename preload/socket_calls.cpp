@@ -1,0 +1,335 @@
+#include "preload/socket_calls.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace veer::preload {
+namespace {
+
+CallResult done(long ret) {
+  CallResult r;
+  r.ret = ret;
+  return r;
+}
+
+CallResult fail(int err) {
+  CallResult r;
+  r.ret = -1;
+  r.err = err;
+  return r;
+}
+
+CallResult would_block() {
+  CallResult r;
+  r.status = CallStatus::WouldBlock;
+  return r;
+}
+
+CallResult with(CallResult r, Unsupported u) {
+  r.unsupported = u;
+  return r;
+}
+
+Unsupported unsupported_option(int level, int name, bool get) {
+  return Unsupported{
+      .key = "sockopt", .message = nullptr, .level = level, .name = name, .get = get};
+}
+
+// getsockopt's int result, as the kernel writes it.
+CallResult put_int(int value, void* val, socklen_t* len) {
+  if (!val || !len) return fail(EFAULT);
+  if (static_cast<int>(*len) < 0) return fail(EINVAL);
+  socklen_t n = std::min<socklen_t>(*len, sizeof(int));
+  std::memcpy(val, &value, n);
+  *len = n;
+  return done(0);
+}
+
+// bind() and connect() with an address veer cannot use.
+int bad_address_errno(const sockaddr* addr, socklen_t len) {
+  return addr && len >= sizeof(sa_family_t) ? EAFNOSUPPORT : EINVAL;
+}
+
+}  // namespace
+
+std::optional<Endpoint> to_endpoint(const sockaddr* a, socklen_t len) {
+  if (!a || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return std::nullopt;
+  sockaddr_in in;
+  std::memcpy(&in, a, sizeof in);
+  if (in.sin_family != AF_INET) return std::nullopt;
+  return Endpoint{Ipv4Addr(ntohl(in.sin_addr.s_addr)), ntohs(in.sin_port)};
+}
+
+void fill_sockaddr(Endpoint e, sockaddr* out, socklen_t* len) {
+  if (!out || !len) return;
+  sockaddr_in in{};
+  in.sin_family = AF_INET;
+  in.sin_port = htons(e.port);
+  in.sin_addr.s_addr = htonl(e.addr.v);
+  std::memcpy(out, &in, std::min<size_t>(*len, sizeof in));
+  *len = sizeof in;
+}
+
+std::optional<core::SockOpt> stack_option(int level, int name) {
+  if (level == SOL_SOCKET && name == SO_REUSEADDR) return core::SockOpt::ReuseAddr;
+  if (level == SOL_SOCKET && name == SO_KEEPALIVE) return core::SockOpt::KeepAlive;
+  if (level == IPPROTO_TCP && name == TCP_NODELAY) return core::SockOpt::NoDelay;
+  return std::nullopt;
+}
+
+CallResult SocketCalls::bind(core::SocketId s, const sockaddr* addr, socklen_t len) {
+  auto ep = to_endpoint(addr, len);
+  if (!ep) return fail(bad_address_errno(addr, len));
+  if (int err = stack_.bind(s, *ep)) return fail(err);
+  return done(0);
+}
+
+CallResult SocketCalls::listen(core::SocketId s, int backlog) {
+  if (int err = stack_.listen(s, backlog)) return fail(err);
+  return done(0);
+}
+
+CallResult SocketCalls::accept4(core::SocketId s, int flags, bool nonblock) {
+  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return fail(EINVAL);
+  Endpoint peer;
+  auto r = stack_.accept(s, &peer);
+  if (r.ok()) {
+    CallResult out = done(0);
+    out.accepted = r.value();
+    out.peer = peer;
+    return out;
+  }
+  if (r.err() != EAGAIN) return fail(r.err());
+  return nonblock ? fail(EAGAIN) : would_block();
+}
+
+CallResult SocketCalls::connect(core::SocketId s, const sockaddr* addr, socklen_t len,
+                                bool nonblock, CallProgress& progress) {
+  auto ep = to_endpoint(addr, len);
+  if (!progress.started) {
+    if (!ep) return fail(bad_address_errno(addr, len));
+    int r = stack_.connect(s, *ep, now_);
+    if (r != EINPROGRESS || nonblock) return r ? fail(r) : done(0);
+    progress.started = true;
+  }
+  // A blocking connect waits for the handshake to end, then asks again: 0 or
+  // why it failed (__inet_stream_connect()).
+  auto st = stack_.state(s);
+  if (st && (*st == core::TcpState::SynSent || *st == core::TcpState::SynReceived))
+    return would_block();
+  int r = stack_.connect(s, *ep, now_);
+  return r ? fail(r) : done(0);
+}
+
+CallResult SocketCalls::recv(core::SocketId s, void* buf, size_t n, int flags, bool nonblock,
+                             CallProgress& progress) {
+  if (flags & MSG_OOB) {
+    return with(fail(EINVAL), {.key = "recv-oob",
+                               .message = "recv(MSG_OOB) on a veer socket: urgent data is not "
+                                          "supported yet"});
+  }
+  if (flags & MSG_ERRQUEUE) return fail(EAGAIN);  // nothing is ever queued there
+  if (n == 0) return done(0);
+  bool peek = flags & MSG_PEEK;
+  bool waitall = (flags & MSG_WAITALL) && !peek;
+  bool dontwait = nonblock || (flags & MSG_DONTWAIT);
+  auto* out = static_cast<std::byte*>(buf);
+  size_t& got = progress.bytes;
+  for (;;) {
+    auto r = stack_.recv(s, MutableBytes(out + got, n - got), now_, peek);
+    if (r.ok()) {
+      got += r.value();
+      if (r.value() == 0 || !waitall || got == n) break;
+      // MSG_WAITALL with more to come: keep reading, or wait below.
+      if (dontwait) break;
+      continue;
+    }
+    if (r.err() != EAGAIN) {
+      if (got) break;
+      return fail(r.err());
+    }
+    if (dontwait) {
+      if (got) break;
+      return fail(EAGAIN);
+    }
+    return would_block();
+  }
+  return done(static_cast<long>(got));
+}
+
+CallResult SocketCalls::send(core::SocketId s, const void* buf, size_t n, int flags, bool nonblock,
+                             CallProgress& progress) {
+  if (flags & MSG_OOB) {
+    return with(fail(EOPNOTSUPP), {.key = "send-oob",
+                                   .message = "send(MSG_OOB) on a veer socket: urgent data is not "
+                                              "supported yet"});
+  }
+  Unsupported note;
+  if (flags & MSG_MORE)
+    note = {.key = "send-more", .message = "send(MSG_MORE): veer does not cork yet; sent now"};
+  bool dontwait = nonblock || (flags & MSG_DONTWAIT);
+  const auto* in = static_cast<const std::byte*>(buf);
+  size_t& sent = progress.bytes;
+  int err = 0;
+  do {
+    auto r = stack_.send(s, Bytes(in + sent, n - sent), now_);
+    if (r.ok()) {
+      sent += r.value();
+      continue;
+    }
+    if (r.err() != EAGAIN) {
+      err = r.err();
+      break;
+    }
+    if (dontwait) break;
+    return with(would_block(), note);
+  } while (sent < n);
+  if (sent > 0 || n == 0) return with(done(static_cast<long>(sent)), note);
+  if (err == 0) return with(fail(EAGAIN), note);
+  CallResult r = with(fail(err), note);
+  r.raise_sigpipe = err == EPIPE && !(flags & MSG_NOSIGNAL);
+  return r;
+}
+
+CallResult SocketCalls::shutdown(core::SocketId s, int how) {
+  core::Shut what;
+  switch (how) {
+    case SHUT_RD:
+      what = core::Shut::Read;
+      break;
+    case SHUT_WR:
+      what = core::Shut::Write;
+      break;
+    case SHUT_RDWR:
+      what = core::Shut::Both;
+      break;
+    default:
+      return fail(EINVAL);
+  }
+  if (int err = stack_.shutdown(s, what, now_)) return fail(err);
+  return done(0);
+}
+
+CallResult SocketCalls::close(core::SocketId s) {
+  if (int err = stack_.close(s, now_)) return fail(err);
+  return done(0);
+}
+
+CallResult SocketCalls::getsockname(core::SocketId s, sockaddr* addr, socklen_t* len) {
+  if (!addr || !len) return fail(EFAULT);
+  fill_sockaddr(stack_.local_endpoint(s).value_or(Endpoint{}), addr, len);
+  return done(0);
+}
+
+CallResult SocketCalls::getpeername(core::SocketId s, sockaddr* addr, socklen_t* len) {
+  auto peer = stack_.remote_endpoint(s);
+  if (!peer) return fail(ENOTCONN);
+  if (!addr || !len) return fail(EFAULT);
+  fill_sockaddr(*peer, addr, len);
+  return done(0);
+}
+
+CallResult SocketCalls::setsockopt(core::SocketId s, int level, int name, const void* val,
+                                   socklen_t len) {
+  if (auto opt = stack_option(level, name)) {
+    if (!val || len < static_cast<socklen_t>(sizeof(int))) return fail(EINVAL);
+    int v;
+    std::memcpy(&v, val, sizeof v);
+    if (int err = stack_.set_option(s, *opt, v)) return fail(err);
+    return done(0);
+  }
+  if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF)) {
+    // Linux accepts any size and clamps it; veer's buffers are fixed until
+    // the [tcp] work, so accept the call like Linux and say so.
+    return with(done(0),
+                {.key = "sockbuf",
+                 .message = "SO_SNDBUF/SO_RCVBUF are accepted but not honoured by veer yet",
+                 .level = level,
+                 .name = name});
+  }
+  return with(fail(ENOPROTOOPT), unsupported_option(level, name, false));
+}
+
+CallResult SocketCalls::getsockopt(core::SocketId s, int level, int name, void* val,
+                                   socklen_t* len) {
+  auto get = [&](core::SockOpt o) { return put_int(stack_.get_option(s, o).value(), val, len); };
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_ERROR:
+        return put_int(stack_.take_error(s), val, len);
+      case SO_TYPE:
+        return put_int(SOCK_STREAM, val, len);
+      case SO_DOMAIN:
+        return put_int(AF_INET, val, len);
+      case SO_PROTOCOL:
+        return put_int(IPPROTO_TCP, val, len);
+      case SO_ACCEPTCONN:
+        return put_int(stack_.state(s) == core::TcpState::Listen ? 1 : 0, val, len);
+      case SO_REUSEADDR:
+        return get(core::SockOpt::ReuseAddr);
+      case SO_KEEPALIVE:
+        return get(core::SockOpt::KeepAlive);
+      case SO_SNDBUF:
+        return put_int(stack_.config().tcp.wmem_default, val, len);
+      case SO_RCVBUF:
+        return put_int(stack_.config().tcp.rmem_default, val, len);
+      default:
+        break;
+    }
+  } else if (level == IPPROTO_TCP && name == TCP_NODELAY) {
+    return get(core::SockOpt::NoDelay);
+  }
+  return with(fail(ENOPROTOOPT), unsupported_option(level, name, true));
+}
+
+CallResult SocketCalls::ioctl(core::SocketId s, unsigned long request, int* out) {
+  if (!out) return fail(EFAULT);
+  switch (request) {
+    case SIOCINQ:  // == FIONREAD
+      *out = static_cast<int>(stack_.bytes_readable(s));
+      return done(0);
+    case SIOCOUTQ:  // == TIOCOUTQ
+      *out = static_cast<int>(stack_.bytes_unacked(s));
+      return done(0);
+    default:
+      return with(fail(ENOTTY), {.key = "ioctl",
+                                 .message = "an ioctl on a veer socket that veer does not "
+                                            "support yet: ENOTTY"});
+  }
+}
+
+short SocketCalls::poll_revents(core::SocketId s, short events) const {
+  uint32_t ready = stack_.readiness(s);
+  uint32_t wanted = static_cast<uint16_t>(events) | POLLERR | POLLHUP;
+  return static_cast<short>(ready & wanted);
+}
+
+CallResult SocketCalls::fcntl(int cmd, long arg, bool& nonblock) {
+  switch (cmd) {
+    case F_GETFL:
+      return done(O_RDWR | (nonblock ? O_NONBLOCK : 0));
+    case F_SETFL:
+      nonblock = (arg & O_NONBLOCK) != 0;
+      return done(0);
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+      return with(
+          fail(EINVAL),
+          {.key = "dup", .message = "duplicating a veer socket is not supported yet: EINVAL"});
+    default: {
+      CallResult r;
+      r.status = CallStatus::ForDescriptor;
+      return r;
+    }
+  }
+}
+
+}  // namespace veer::preload
