@@ -129,7 +129,9 @@ void Engine::on_tcp_socket(int fd, bool nonblock) {
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  fds_[fd] = FdEntry{.nonblock = nonblock};
+  FdEntry entry;
+  entry.nonblock = nonblock;
+  fds_[fd] = std::move(entry);
   track(fd, true);
 }
 
@@ -220,9 +222,8 @@ void Engine::kick_locked() {
 int Engine::adopt_locked(int fd, FdEntry& e) {
   if (int err = start_locked()) return err;
   core::SocketId s = stack_->tcp_socket().value();
-  stack_->set_option(s, core::SockOpt::ReuseAddr, e.reuse_addr);
-  stack_->set_option(s, core::SockOpt::NoDelay, e.nodelay);
-  stack_->set_option(s, core::SockOpt::KeepAlive, e.keepalive);
+  for (const auto& [opt, value] : e.options) stack_->set_option(s, opt, value);
+  if (!e.congestion.empty()) stack_->set_congestion_control(s, e.congestion);
   // Put an eventfd in place of the kernel socket at the same number: the fd
   // stays reserved, and its readiness can later mirror the veer socket's.
   int fd_flags = real::fcntl(fd, F_GETFD, 0);
@@ -310,9 +311,11 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
         kick_locked();
         return fail(err);
       }
-      fds_[nfd] = FdEntry{.kind = FdEntry::Kind::Veer,
-                          .nonblock = (flags & SOCK_NONBLOCK) != 0,
-                          .sock = r.accepted};
+      FdEntry entry;
+      entry.kind = FdEntry::Kind::Veer;
+      entry.nonblock = (flags & SOCK_NONBLOCK) != 0;
+      entry.sock = r.accepted;
+      fds_[nfd] = std::move(entry);
       track(nfd, true);
       fill_sockaddr(r.peer, addr, len);
       VEER_LOG(Debug, "fd %d accepted %s on fd %d", nfd, r.peer.to_string().c_str(), fd);
@@ -479,9 +482,15 @@ int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t l
     if (r == 0 && opt && val && len >= static_cast<socklen_t>(sizeof(int))) {
       int v;
       std::memcpy(&v, val, sizeof v);
-      if (*opt == core::SockOpt::ReuseAddr) e->reuse_addr = v != 0;
-      if (*opt == core::SockOpt::KeepAlive) e->keepalive = v != 0;
-      if (*opt == core::SockOpt::NoDelay) e->nodelay = v != 0;
+      e->options.emplace_back(*opt, v);
+    } else if (r == 0 && level == SOL_SOCKET && name == SO_LINGER && val &&
+               len >= static_cast<socklen_t>(sizeof(linger))) {
+      linger lg;
+      std::memcpy(&lg, val, sizeof lg);
+      e->options.emplace_back(core::SockOpt::Linger, lg.l_onoff ? std::max(lg.l_linger, 0) : -1);
+    } else if (r == 0 && level == IPPROTO_TCP && name == TCP_CONGESTION && val && len > 0) {
+      e->congestion.assign(static_cast<const char*>(val),
+                           strnlen(static_cast<const char*>(val), static_cast<size_t>(len)));
     }
     return r;
   }

@@ -20,6 +20,8 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/config/config.h"
 #include "core/stack.h"
@@ -33,9 +35,10 @@ struct FdEntry {
   Kind kind = Kind::Pending;
   bool nonblock = false;
   // Options set while still a kernel socket, replayed on the veer socket.
-  bool reuse_addr = false;
-  bool nodelay = false;
-  bool keepalive = false;
+  // (option, value) in the order the program set them; SO_LINGER as
+  // SockOpt::Linger seconds (-1 off), TCP_CONGESTION by name.
+  std::vector<std::pair<core::SockOpt, int>> options;
+  std::string congestion;
   core::SocketId sock{};
 };
 

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "preload/tcp_info_fill.h"
+
 namespace veer::preload {
 namespace {
 
@@ -81,7 +83,24 @@ void fill_sockaddr(Endpoint e, sockaddr* out, socklen_t* len) {
 std::optional<core::SockOpt> stack_option(int level, int name) {
   if (level == SOL_SOCKET && name == SO_REUSEADDR) return core::SockOpt::ReuseAddr;
   if (level == SOL_SOCKET && name == SO_KEEPALIVE) return core::SockOpt::KeepAlive;
-  if (level == IPPROTO_TCP && name == TCP_NODELAY) return core::SockOpt::NoDelay;
+  if (level == IPPROTO_TCP) {
+    switch (name) {
+      case TCP_NODELAY:
+        return core::SockOpt::NoDelay;
+      case TCP_KEEPIDLE:
+        return core::SockOpt::KeepIdle;
+      case TCP_KEEPINTVL:
+        return core::SockOpt::KeepIntvl;
+      case TCP_KEEPCNT:
+        return core::SockOpt::KeepCnt;
+      case TCP_USER_TIMEOUT:
+        return core::SockOpt::UserTimeoutMs;
+      case TCP_MAXSEG:
+        return core::SockOpt::MaxSeg;
+      default:
+        break;
+    }
+  }
   return std::nullopt;
 }
 
@@ -246,6 +265,30 @@ CallResult SocketCalls::setsockopt(core::SocketId s, int level, int name, const 
     if (int err = stack_.set_option(s, *opt, v)) return fail(err);
     return done(0);
   }
+  if (level == SOL_SOCKET && name == SO_LINGER) {
+    // sock_setsockopt(): a struct linger; l_onoff 0 turns it off.
+    if (!val || len < static_cast<socklen_t>(sizeof(linger))) return fail(EINVAL);
+    linger lg;
+    std::memcpy(&lg, val, sizeof lg);
+    int secs = lg.l_onoff ? std::max(lg.l_linger, 0) : -1;
+    if (secs > 0) {
+      return with(done(0), {.key = "linger-time",
+                            .message = "SO_LINGER with a time: close() does not wait yet (the FIN "
+                                       "is sent and the connection closes on its own)",
+                            .level = level,
+                            .name = name});
+    }
+    if (int err = stack_.set_option(s, core::SockOpt::Linger, secs)) return fail(err);
+    return done(0);
+  }
+  if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+    // do_tcp_setsockopt(): the name, not necessarily NUL-terminated.
+    if (!val || len <= 0) return fail(EINVAL);
+    char name_buf[16] = {};
+    std::memcpy(name_buf, val, std::min<size_t>(static_cast<size_t>(len), sizeof name_buf - 1));
+    if (int err = stack_.set_congestion_control(s, name_buf)) return fail(err);
+    return done(0);
+  }
   if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF)) {
     // Linux accepts any size and clamps it; veer's buffers are fixed until
     // the [tcp] work, so accept the call like Linux and say so.
@@ -284,8 +327,34 @@ CallResult SocketCalls::getsockopt(core::SocketId s, int level, int name, void* 
       default:
         break;
     }
-  } else if (level == IPPROTO_TCP && name == TCP_NODELAY) {
-    return get(core::SockOpt::NoDelay);
+    if (name == SO_LINGER) {
+      if (!val || !len) return fail(EFAULT);
+      int secs = stack_.get_option(s, core::SockOpt::Linger).value();
+      linger lg{secs >= 0 ? 1 : 0, secs >= 0 ? secs : 0};
+      socklen_t n = std::min<socklen_t>(*len, sizeof lg);
+      std::memcpy(val, &lg, n);
+      *len = n;
+      return done(0);
+    }
+  } else if (level == IPPROTO_TCP) {
+    if (auto opt = stack_option(level, name)) return get(*opt);
+    if (name == TCP_CONGESTION) {
+      if (!val || !len) return fail(EFAULT);
+      char name_buf[16] = {};
+      std::string_view cc = stack_.congestion_control(s);
+      cc.copy(name_buf, sizeof name_buf - 1);
+      socklen_t n = std::min<socklen_t>(*len, sizeof name_buf);
+      std::memcpy(val, name_buf, n);
+      *len = n;
+      return done(0);
+    }
+    if (name == TCP_INFO) {
+      if (!val || !len) return fail(EFAULT);
+      auto info = stack_.tcp_info(s, now_);
+      if (!info) return fail(EBADF);
+      *len = fill_tcp_info(*info, val, *len);
+      return done(0);
+    }
   }
   return with(fail(ENOPROTOOPT), unsupported_option(level, name, true));
 }

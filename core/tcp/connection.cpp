@@ -722,8 +722,10 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
   }
   if (orphaned_ && !data.empty() &&
       in_state(state_, state_bit(TcpState::FinWait1) | state_bit(TcpState::FinWait2))) {
-    // Nobody will read it: tcp_rcv_state_process() resets (TCPAbortOnData).
-    abort(now);
+    // Nobody will read it: tcp_rcv_state_process() resets (TCPAbortOnData),
+    // answering this segment as tcp_v4_send_reset() does.
+    send_rst_for(seg);
+    terminate(0);
     return;
   }
   if (data.size() > rcv_buf_.free()) {
