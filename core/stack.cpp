@@ -917,7 +917,13 @@ Errno Stack::close(SocketId id, Time now) {
     // inet_csk_listen_stop(): children not yet accepted are reset.
     for (auto& [tuple, r] : impl_->conns) {
       if (r.listener && *r.listener == id) {
-        r.conn->abort(now);
+        // inet_csk_listen_stop(): requests still in the handshake vanish
+        // silently; accepted-but-unclaimed connections are reset.
+        if (r.conn->state() == TcpState::SynReceived) {
+          r.conn->drop();
+        } else {
+          r.conn->abort(now);
+        }
         r.queued = false;
         r.listener.reset();
       }

@@ -741,6 +741,7 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
   if (had_ofo && !fin) {
     // The hole may be filled: what queued behind it is in order now.
     auto rel = ofo_.pop_in_order(rcv_nxt_, rcv_buf_);
+    if (rel.duplicate && sack_ok_) sack_.on_duplicate(*rel.duplicate);
     rcv_nxt_ = rel.rcv_nxt;
     bytes_received_ += rel.bytes;
     fin = rel.fin;

@@ -70,6 +70,8 @@ class TcpConnection {
   void close(Time now);
   // Abortive close: RST to the peer if synchronized, then CLOSED.
   void abort(Time now);
+  // Gone without a word: a request whose listener closed.
+  void drop() { terminate(0); }
 
   // --- Events ----------------------------------------------------------------
   void on_segment(const wire::TcpSegment& seg, Time now);

@@ -157,6 +157,12 @@ void TcpConnection::on_data_received(size_t len, Time now) {
 void TcpConnection::schedule_delayed_ack(Time now) {
   // tcp_send_delayed_ack()
   ack_scheduled_ = true;
+  if (ato_ == Time::zero()) {
+    // No data yet, so no ACK timeout learnt (icsk_ack.ato 0): the timer
+    // would fire at once.
+    ack_pending_ = true;
+    return;
+  }
   Time ato = ato_ == Time::zero() ? kAtoMin : ato_;
   if (ato > kAtoMin) {
     Time max_ato = std::chrono::milliseconds(500);
@@ -253,7 +259,9 @@ void TcpConnection::output(Time now) {
     // no window-limited runts; the congestion window counts segments
     // (tcp_cwnd_test()).
     if (seq_gt(snd_nxt_ + static_cast<uint32_t>(len), snd_una_ + snd_wnd_)) break;
-    if (recovery_.in_flight() >= cwnd_.cwnd()) {
+    // tcp_cwnd_test(): the final FIN is never held back by the congestion
+    // window when it fits one segment.
+    if (recovery_.in_flight() >= cwnd_.cwnd() && !fin) {
       cwnd_limited = true;
       break;
     }

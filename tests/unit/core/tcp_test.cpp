@@ -187,8 +187,20 @@ TEST_F(ServerFixture, LostDataIsRetransmittedAtTheRtoWithBackoff) {
   EXPECT_EQ(h.stack().counters().tcp_retrans_segments, 3u);
 }
 
-TEST_F(ServerFixture, PassiveCloseThroughCloseWaitAndLastAck) {
+TEST_F(ServerFixture, AFinBeforeAnyDataIsAckedAtOnce) {
+  // No data yet means no ACK timeout learnt (icsk_ack.ato is 0).
   h.inject(seg(kAck | kFin, kPeerIsn + 1, iss + 1));
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->tcp.ack, kPeerIsn + 2);
+}
+
+TEST_F(ServerFixture, PassiveCloseThroughCloseWaitAndLastAck) {
+  h.inject(seg(kAck | kPsh, kPeerIsn + 1, iss + 1), text("x"));
+  ASSERT_TRUE(h.next_segment());  // quick-ACK of the data
+  std::vector<std::byte> one(1);
+  h.stack().recv(conn, one, h.now());
+  h.inject(seg(kAck | kFin, kPeerIsn + 2, iss + 1));
   // tcp_fin() makes the connection interactive: the FIN's ACK waits for the
   // 40 ms delayed-ACK timer in case the program answers first.
   EXPECT_FALSE(h.next_segment());
@@ -198,7 +210,7 @@ TEST_F(ServerFixture, PassiveCloseThroughCloseWaitAndLastAck) {
   h.advance_to(fin_at + 40ms);
   auto ack = h.next_segment();
   ASSERT_TRUE(ack);
-  EXPECT_EQ(ack->tcp.ack, kPeerIsn + 2);
+  EXPECT_EQ(ack->tcp.ack, kPeerIsn + 3);
   EXPECT_EQ(h.stack().state(conn), TcpState::CloseWait);
   std::vector<std::byte> buf(8);
   EXPECT_EQ(h.stack().recv(conn, buf, h.now()).value(), 0u) << "EOF";
@@ -209,7 +221,7 @@ TEST_F(ServerFixture, PassiveCloseThroughCloseWaitAndLastAck) {
   EXPECT_EQ(fin->tcp.flags, kAck | kFin);
   EXPECT_EQ(fin->tcp.seq, iss + 1);
   EXPECT_EQ(h.stack().connection_count(), 1u);  // LAST_ACK
-  h.inject(seg(kAck, kPeerIsn + 2, iss + 2));
+  h.inject(seg(kAck, kPeerIsn + 3, iss + 2));
   EXPECT_EQ(h.stack().connection_count(), 0u);
 }
 
