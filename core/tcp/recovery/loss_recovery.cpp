@@ -64,7 +64,7 @@ void LossRecovery::arm_rto(Time now, Time rto) {
 }
 
 // tcp_set_xmit_timer(): a probe if one is due, else the RTO.
-void LossRecovery::set_xmit_timer(Time now, Time rto, std::optional<Time> srtt) {
+ProbeTimeoutInputs LossRecovery::probe_inputs(Time now, Time rto, std::optional<Time> srtt) const {
   ProbeTimeoutInputs in;
   in.now = now;
   in.early_retrans = settings_.early_retrans;
@@ -74,6 +74,11 @@ void LossRecovery::set_xmit_timer(Time now, Time rto, std::optional<Time> srtt) 
   in.srtt = srtt;
   in.rto_min = settings_.rto_min;
   in.rto = rto;
+  return in;
+}
+
+void LossRecovery::set_xmit_timer(Time now, Time rto, std::optional<Time> srtt) {
+  ProbeTimeoutInputs in = probe_inputs(now, rto, srtt);
   in.advancing_rto = true;
   if (auto at = loss_probe_deadline(in)) {
     timer_.set(XmitTimerKind::LossProbe, *at);
@@ -83,15 +88,7 @@ void LossRecovery::set_xmit_timer(Time now, Time rto, std::optional<Time> srtt) 
 }
 
 void LossRecovery::after_new_data(Time now, Time rto, std::optional<Time> srtt) {
-  ProbeTimeoutInputs in;
-  in.now = now;
-  in.early_retrans = settings_.early_retrans;
-  in.sack = settings_.sack;
-  in.state = state_;
-  in.packets_out = queue_.packets_out();
-  in.srtt = srtt;
-  in.rto_min = settings_.rto_min;
-  in.rto = rto;
+  ProbeTimeoutInputs in = probe_inputs(now, rto, srtt);
   in.advancing_rto = false;
   in.head_sent = queue_.head_sent();
   if (auto at = loss_probe_deadline(in)) timer_.set(XmitTimerKind::LossProbe, *at);

@@ -221,6 +221,8 @@ class LossRecovery {
   RackContext rack_context(std::optional<Time> srtt) const;
   void rearm_rto(Time now, Time rto);
   void set_xmit_timer(Time now, Time rto, std::optional<Time> srtt);
+  // What the probe timeout depends on, as the connection stands now.
+  ProbeTimeoutInputs probe_inputs(Time now, Time rto, std::optional<Time> srtt) const;
 
   void fastretrans_alert(Pass& p, uint32_t prior_una, uint32_t num_dupack);
   bool check_sack_reneging(Pass& p);
