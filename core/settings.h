@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 
 #include "core/types.h"
@@ -38,12 +39,16 @@ struct TcpSettings {
   // net.ipv4.tcp_congestion_control: "cubic" or "reno" (fixed size: the
   // settings may live in a process-shared arena).
   std::array<char, 16> congestion_control{'c', 'u', 'b', 'i', 'c'};
-  int recovery = 1;                   // net.ipv4.tcp_recovery (1: RACK-TLP)
-  int early_retrans = 3;              // net.ipv4.tcp_early_retrans (3: TLP)
-  bool slow_start_after_idle = true;  // net.ipv4.tcp_slow_start_after_idle
-  int wmem_default = 16384;           // net.ipv4.tcp_wmem (default)
-  int wmem_max = 4194304;             // net.ipv4.tcp_wmem (max)
-  bool moderate_rcvbuf = true;        // net.ipv4.tcp_moderate_rcvbuf
+  int recovery = 1;                     // net.ipv4.tcp_recovery (1: RACK-TLP)
+  int early_retrans = 3;                // net.ipv4.tcp_early_retrans (3: TLP)
+  bool slow_start_after_idle = true;    // net.ipv4.tcp_slow_start_after_idle
+  int wmem_default = 16384;             // net.ipv4.tcp_wmem (default)
+  int wmem_max = 4194304;               // net.ipv4.tcp_wmem (max)
+  bool moderate_rcvbuf = true;          // net.ipv4.tcp_moderate_rcvbuf
+  int core_wmem_max = 4194304;          // net.core.wmem_max
+  int adv_win_scale = 1;                // net.ipv4.tcp_adv_win_scale
+  uint32_t notsent_lowat = UINT32_MAX;  // net.ipv4.tcp_notsent_lowat
+  int min_tso_segs = 2;                 // net.ipv4.tcp_min_tso_segs
 };
 
 struct StackConfig {

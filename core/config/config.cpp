@@ -113,6 +113,10 @@ int Config::get_int(std::string_view name) const {
   return static_cast<int>(*parse_int(entries_[index_of(name, Kind::Int)].text));
 }
 
+int64_t Config::get_int64(std::string_view name) const {
+  return *parse_int(entries_[index_of(name, Kind::Int)].text);
+}
+
 std::array<int, 3> Config::get_triple(std::string_view name) const {
   auto words = split_list(entries_[index_of(name, Kind::IntTriple)].text);
   return {static_cast<int>(*parse_int(words[0])), static_cast<int>(*parse_int(words[1])),

@@ -53,7 +53,8 @@ class Config {
 
   // Typed reads. `name` must be a knob of the matching kind: anything else is
   // a bug in the caller, and aborts.
-  int get_int(std::string_view name) const;                         // Kind::Int
+  int get_int(std::string_view name) const;        // Kind::Int
+  int64_t get_int64(std::string_view name) const;  // Kind::Int beyond int (tcp_notsent_lowat)
   std::array<int, 3> get_triple(std::string_view name) const;       // Kind::IntTriple
   std::pair<int, int> get_port_range(std::string_view name) const;  // Kind::PortRange
   // Any kind, in canonical form ("40000 40100", "10.77.0.2/24", "auto").

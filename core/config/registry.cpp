@@ -219,6 +219,44 @@ constexpr std::array kKnobs = {
                  "with tcp_rmem[2] it sets the window scale offered",
          .sysctl = true},
 
+    // net/core/sysctl_net_core.c: proc_douintvec_minmax, at least SOCK_MIN_SNDBUF
+    // (2 * TCP_SKB_MIN_TRUESIZE on 64-bit).
+    Knob{.name = "net.core.wmem_max",
+         .kind = Kind::Int,
+         .default_value = "4194304",
+         .min = 4608,
+         .max = INT_MAX,
+         .help = "Largest SO_SNDBUF a program may set (4 MiB since Linux 6.18; was 212992)",
+         .sysctl = true},
+    // Linux 6.6 replaced the fixed ratio by one measured from the skbs a
+    // connection receives (scaling_ratio, starting at 50 %); veer's buffers
+    // hold payload only, so the fixed ratio stays (see README).
+    Knob{.name = "net.ipv4.tcp_adv_win_scale",
+         .kind = Kind::Int,
+         .default_value = "1",
+         .min = -31,
+         .max = 31,
+         .help = "Share of a receive buffer offered as window: buffer - buffer/2^n for n > 0, "
+                 "buffer/2^-n otherwise (1: half)",
+         .sysctl = true},
+    Knob{.name = "net.ipv4.tcp_notsent_lowat",
+         .kind = Kind::Int,
+         .default_value = "4294967295",
+         .min = 0,
+         .max = 4294967295,
+         .help = "A socket is writable while fewer bytes than this wait unsent "
+                 "(TCP_NOTSENT_LOWAT sets it per socket)",
+         .sysctl = true},
+    // proc_dou8vec_minmax with extra1 = SYSCTL_ONE.
+    Knob{.name = "net.ipv4.tcp_min_tso_segs",
+         .kind = Kind::Int,
+         .default_value = "2",
+         .min = 1,
+         .max = 255,
+         .help = "Fewest segments in one TSO burst; a burst of two or more ends with PSH, as "
+                 "Linux's GSO packets do",
+         .sysctl = true},
+
     // --- veer's own settings --------------------------------------------------
     Knob{.name = "device",
          .kind = Kind::Device,

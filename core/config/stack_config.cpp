@@ -67,6 +67,10 @@ core::StackConfig Config::stack_config() const {
   tcp.wmem_default = get_triple("net.ipv4.tcp_wmem")[1];
   tcp.wmem_max = get_triple("net.ipv4.tcp_wmem")[2];
   tcp.moderate_rcvbuf = get_int("net.ipv4.tcp_moderate_rcvbuf") != 0;
+  tcp.core_wmem_max = get_int("net.core.wmem_max");
+  tcp.adv_win_scale = get_int("net.ipv4.tcp_adv_win_scale");
+  tcp.notsent_lowat = static_cast<uint32_t>(get_int64("net.ipv4.tcp_notsent_lowat"));
+  tcp.min_tso_segs = get_int("net.ipv4.tcp_min_tso_segs");
   return sc;
 }
 

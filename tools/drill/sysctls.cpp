@@ -35,17 +35,14 @@ constexpr KnownSysctl kKnown[] = {
     {"net.ipv4.tcp_fastopen", "1", "0", "TCP Fast Open is not implemented"},
     {"net.ipv4.tcp_fastopen_key", "", "*", "no effect without TCP Fast Open"},
     {"net.ipv4.tcp_syncookies", "1", "0", "SYN cookies are not implemented"},
-    {"net.ipv4.tcp_notsent_lowat", "4294967295", "", "TCP_NOTSENT_LOWAT is not implemented"},
     {"net.ipv4.tcp_autocorking", "1", "0", "autocorking is not implemented"},
     {"net.ipv4.tcp_tso_win_divisor", "3", "*", "no TSO in veer: no effect"},
-    {"net.ipv4.tcp_min_tso_segs", "2", "*",
-     "no TSO autosizing in veer (the runner merges consecutive segments): no effect"},
-    {"net.ipv4.tcp_pacing_ss_ratio", "200", "*", "veer does not pace: no effect"},
-    {"net.ipv4.tcp_pacing_ca_ratio", "120", "*", "veer does not pace: no effect"},
+    // veer does not pace, but the pacing rate sizes TSO bursts (tcp_tso_autosize()),
+    // which decide where PSH goes: Linux's defaults are built in.
+    {"net.ipv4.tcp_pacing_ss_ratio", "200", "", "fixed at Linux's default"},
+    {"net.ipv4.tcp_pacing_ca_ratio", "120", "", "fixed at Linux's default"},
     {"net.ipv4.tcp_limit_output_bytes", "1048576", "*", "no qdisc in veer: no effect"},
     {"net.ipv4.tcp_no_metrics_save", "0", "*", "veer keeps no per-destination metrics"},
-    {"net.ipv4.tcp_moderate_rcvbuf", "1", "0", "receive buffer autotuning is not implemented"},
-    {"net.ipv4.tcp_adv_win_scale", "1", "", "veer's window/buffer ratio is fixed"},
     {"net.ipv4.tcp_mtu_probing", "0", "", "MTU probing is not implemented"},
     {"net.ipv4.tcp_keepalive_time", "7200", "", "keepalive timing is not configurable yet"},
     {"net.ipv4.tcp_keepalive_intvl", "75", "", "keepalive timing is not configurable yet"},
@@ -54,8 +51,6 @@ constexpr KnownSysctl kKnown[] = {
     {"net.ipv4.tcp_orphan_retries", "0", "", "orphan retries are not configurable yet"},
     {"net.ipv4.tcp_abort_on_overflow", "0", "", "fixed at 0"},
     {"net.ipv4.tcp_thin_linear_timeouts", "0", "", "not implemented"},
-    {"net.core.rmem_max", "212992", "*", "SO_RCVBUF is not honoured yet: no effect"},
-    {"net.core.wmem_max", "212992", "*", "SO_SNDBUF is not honoured yet: no effect"},
 };
 
 const KnownSysctl* find_known(std::string_view name) {

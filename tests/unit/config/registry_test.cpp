@@ -48,6 +48,10 @@ TEST(Registry, SysctlDefaultsAndRangesAreLinuxs) {
       {"net.ipv4.tcp_timestamps", "1", 0, 255},
       {"net.ipv4.tcp_sack", "1", 0, 255},
       {"net.core.rmem_max", "4194304", 2304, 2147483647},
+      {"net.core.wmem_max", "4194304", 4608, 2147483647},
+      {"net.ipv4.tcp_adv_win_scale", "1", -31, 31},
+      {"net.ipv4.tcp_notsent_lowat", "4294967295", 0, 4294967295},
+      {"net.ipv4.tcp_min_tso_segs", "2", 1, 255},
   };
   for (const Expected& e : expected) {
     SCOPED_TRACE(e.name);

@@ -57,6 +57,8 @@ TEST(DrillSysctls, KnobsAreSetThroughTheRegistry) {
   EXPECT_EQ(apply_sysctl(c, {"net.ipv4.tcp_syn_retries", "2", false}, origin), "");
   EXPECT_EQ(c.get_int("net.ipv4.tcp_syn_retries"), 2);
   EXPECT_NE(apply_sysctl(c, {"net.ipv4.tcp_syn_retries", "300", false}, origin), "");
+  EXPECT_EQ(apply_sysctl(c, {"net.ipv4.tcp_min_tso_segs", "10", false}, origin), "");
+  EXPECT_EQ(c.get_int("net.ipv4.tcp_min_tso_segs"), 10);
 }
 
 TEST(DrillSysctls, SysctlsWithoutKnobs) {
@@ -65,7 +67,9 @@ TEST(DrillSysctls, SysctlsWithoutKnobs) {
   // What veer does anyway, or Linux's default (which veer mirrors by design).
   EXPECT_EQ(apply_sysctl(c, {"net.ipv4.tcp_slow_start_after_idle", "0", false}, origin), "");
   EXPECT_EQ(apply_sysctl(c, {"net.ipv4.tcp_slow_start_after_idle", "1", false}, origin), "");
-  EXPECT_EQ(apply_sysctl(c, {"net.ipv4.tcp_min_tso_segs", "10", false}, origin), "");  // no effect
+  EXPECT_EQ(apply_sysctl(c, {"net.ipv4.tcp_tso_win_divisor", "10", false}, origin),
+            "");  // no effect
+  EXPECT_NE(apply_sysctl(c, {"net.ipv4.tcp_pacing_ss_ratio", "100", false}, origin), "");
   EXPECT_NE(apply_sysctl(c, {"net.ipv4.tcp_reordering", "10", false}, origin), "");
   EXPECT_EQ(apply_sysctl(c, {"net.ipv4.tcp_reordering", "10", true}, origin), "");  // baseline
   EXPECT_EQ(apply_sysctl(c, {"net.ipv4.tcp_fastopen", "0x1", false}, origin), "");
