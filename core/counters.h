@@ -50,6 +50,8 @@ namespace veer::core {
   X(tcp_syncookies_failed, "invalid SYN cookies received")                    \
   X(tcp_ooo_queued, "packets queued to the out-of-order queue")               \
   X(tcp_ooo_dropped, "out-of-order packets dropped for lack of memory")       \
+  X(tcp_rcvq_dropped, "packets dropped for a full receive buffer")            \
+  X(tcp_zero_window_dropped, "segments dropped for a closed receive window")  \
   X(tcp_ports_exhausted, "connects that found no free local port")
 
 struct Counters {

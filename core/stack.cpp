@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/arp_cache.h"
+#include "core/tcp/buffer_space.h"
 #include "core/tcp/congestion/congestion_factory.h"
 #include "core/tcp/connection.h"
 #include "core/tcp/isn.h"
@@ -51,6 +52,11 @@ struct Socket {
   int linger_s = -1;                  // SO_LINGER off
   std::array<char, 16> congestion{};  // TCP_CONGESTION, empty: the knob
   uint16_t user_mss = 0;
+  // SO_SNDBUF/SO_RCVBUF as stored (doubled), 0 until the program sets them.
+  int sndbuf = 0;
+  int rcvbuf = 0;
+  bool cork = false;
+  uint32_t notsent_lowat = 0;  // TCP_NOTSENT_LOWAT, 0: the knob
   int error = 0;
   bool shut_rd = false;
   bool shut_wr = false;
@@ -143,6 +149,20 @@ struct Stack::Impl : SegmentOutput {
     s.in_use = false;
     s.accept_queue.clear();
     free_sockets.push_back(id.index);
+  }
+
+  // What a connection takes over from its socket (or, accepted, from its
+  // listener: Linux clones the listener's options into the child).
+  void configure(TcpConnection& c, const Socket& s, Time t) {
+    c.set_nodelay(s.nodelay, t);
+    c.set_cork(s.cork, t);
+    c.set_reuse_addr(s.reuse_addr);
+    c.set_keepalive(s.keepalive, t);
+    c.set_user_mss(s.user_mss);
+    c.set_notsent_lowat(s.notsent_lowat);
+    if (s.sndbuf) c.set_send_buffer(s.sndbuf, true);
+    if (s.rcvbuf) c.set_receive_buffer(s.rcvbuf, true);
+    if (s.congestion[0]) c.set_congestion_control(s.congestion.data(), memory);
   }
 
   // --- Connections ---------------------------------------------------------
@@ -571,11 +591,7 @@ struct Stack::Impl : SegmentOutput {
     }
     ConnRecord& r = add_connection(tuple, now, isn);
     r.listener = id_of(l);
-    r.conn->set_nodelay(l.nodelay);
-    r.conn->set_reuse_addr(l.reuse_addr);
-    r.conn->set_keepalive(l.keepalive, now);  // accepted sockets inherit it
-    r.conn->set_user_mss(l.user_mss);
-    if (l.congestion[0]) r.conn->set_congestion_control(l.congestion.data(), memory);
+    configure(*r.conn, l, now);
     ++l.embryonic;
     r.conn->open_passive(seg, now);
     after_event(tuple);
@@ -596,10 +612,16 @@ struct Stack::Impl : SegmentOutput {
     h.seq = cookie;
     h.ack = syn.header.seq + 1;
     h.flags = wire::tcpflag::kSyn | wire::tcpflag::kAck;
-    uint32_t space = std::min<uint32_t>(static_cast<uint32_t>(config.tcp.rmem_default), 65535);
-    h.window = static_cast<uint16_t>(space / our_mss * our_mss);
     h.options.mss = our_mss;
     bool ts = po.timestamp && config.tcp.timestamps != 0;
+    // tcp_openreq_init_rwin() for the listener's receive buffer.
+    int rcvbuf = l.rcvbuf ? l.rcvbuf : config.tcp.rmem_default;
+    int full = win_from_space(rcvbuf, config.tcp.adv_win_scale);
+    bool wscale = po.window_scale && config.tcp.window_scaling && ts;
+    InitialWindow iw =
+        select_initial_window(full, l.rcvbuf ? static_cast<uint32_t>(std::max(full, 0)) : 0,
+                              our_mss - (ts ? 12u : 0u), wscale, config.tcp);
+    h.window = static_cast<uint16_t>(std::min(iw.rcv_wnd, 65535u));
     if (ts) {
       CookieOptions co;
       if (po.window_scale && config.tcp.window_scaling)
@@ -612,17 +634,11 @@ struct Stack::Impl : SegmentOutput {
       h.options.timestamp =
           wire::TcpOptions::Timestamp{cookie_timestamp(ts_now, co), po.timestamp->value};
       h.options.sack_permitted = co.sack;
-      if (co.wscale != 0xf) h.options.window_scale = detail_window_scale();
+      if (co.wscale != 0xf) h.options.window_scale = iw.wscale;
     }
     ++counters.tcp_syncookies_sent;
     ++counters.tcp_tx_segments;
     send_segment(tuple, h, {});
-  }
-
-  uint8_t detail_window_scale() const {
-    uint32_t space = static_cast<uint32_t>(std::max(config.tcp.rmem_max, config.tcp.core_rmem_max));
-    int log2 = 31 - __builtin_clz(space | 1);
-    return static_cast<uint8_t>(std::clamp(log2 - 15, 0, 14));
   }
 
   // The ACK of a cookie SYN-ACK arrived at a listener with no connection
@@ -650,11 +666,7 @@ struct Stack::Impl : SegmentOutput {
     bool ts = h.options.timestamp && h.options.timestamp->echo && config.tcp.timestamps != 0;
     CookieOptions co = ts ? cookie_options_from_echo(h.options.timestamp->echo) : CookieOptions{};
     ConnRecord& r = add_connection(tuple, now, h.ack - 1);
-    r.conn->set_nodelay(l.nodelay);
-    r.conn->set_reuse_addr(l.reuse_addr);
-    r.conn->set_keepalive(l.keepalive, now);
-    r.conn->set_user_mss(l.user_mss);
-    if (l.congestion[0]) r.conn->set_congestion_control(l.congestion.data(), memory);
+    configure(*r.conn, l, now);
     r.conn->open_from_cookie(seg, *mss, ts, co.sack,
                              co.wscale == 0xf ? std::nullopt : std::optional<uint8_t>(co.wscale),
                              now);
@@ -785,6 +797,10 @@ Result<SocketId> Stack::accept(SocketId id, Endpoint* peer) {
   s.nodelay = l->nodelay;
   s.reuse_addr = l->reuse_addr;
   s.keepalive = l->keepalive;
+  s.cork = l->cork;
+  s.notsent_lowat = l->notsent_lowat;
+  s.sndbuf = l->sndbuf;
+  s.rcvbuf = l->rcvbuf;
   ConnRecord& r = impl_->conns.at(c->tuple());
   r.queued = false;
   r.listener.reset();
@@ -855,12 +871,8 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   s->local = local;
   ConnRecord& r = impl_->add_connection(tuple, now, iss);
   r.has_owner = true;
-  r.conn->set_nodelay(s->nodelay);
-  r.conn->set_reuse_addr(s->reuse_addr);
-  r.conn->set_keepalive(s->keepalive, now);
+  impl_->configure(*r.conn, *s, now);
   r.conn->set_user_timeout(std::chrono::milliseconds(s->user_timeout_ms));
-  r.conn->set_user_mss(s->user_mss);
-  if (s->congestion[0]) r.conn->set_congestion_control(s->congestion.data(), impl_->memory);
   s->conn = r.conn;
   s->kind = SocketKind::Connection;
   s->phase = ConnectPhase::Connecting;
@@ -869,12 +881,12 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   return EINPROGRESS;
 }
 
-Result<size_t> Stack::send(SocketId id, Bytes data, Time now) {
+Result<size_t> Stack::send(SocketId id, Bytes data, Time now, bool more) {
   impl_->now = now;
   Socket* s = impl_->get(id);
   if (!s) return Result<size_t>::error(EBADF);
   if (!s->conn) return Result<size_t>::error(s->kind == SocketKind::Listener ? ENOTCONN : EPIPE);
-  auto r = s->conn->send(data, now);
+  auto r = s->conn->send(data, more, now);
   impl_->after_event(s->conn->tuple());
   return r;
 }
@@ -979,7 +991,7 @@ Errno Stack::set_option(SocketId id, SockOpt opt, int value) {
     case SockOpt::NoDelay:
       s->nodelay = value != 0;
       if (s->conn) {
-        s->conn->set_nodelay(value != 0);
+        s->conn->set_nodelay(value != 0, impl_->now);
         impl_->after_event(s->conn->tuple());
       }
       return 0;
@@ -1014,6 +1026,33 @@ Errno Stack::set_option(SocketId id, SockOpt opt, int value) {
       s->user_mss = static_cast<uint16_t>(value);
       if (s->conn) s->conn->set_user_mss(s->user_mss);
       return 0;
+    case SockOpt::SndBuf:
+      // sock_setsockopt(): never an error; capped, doubled, locked.
+      s->sndbuf = sock_buffer_from_user(value, impl_->config.tcp.core_wmem_max, kSockMinSndbuf);
+      if (s->conn) {
+        s->conn->set_send_buffer(s->sndbuf, true);
+        impl_->after_event(s->conn->tuple());
+      }
+      return 0;
+    case SockOpt::RcvBuf:
+      s->rcvbuf = sock_buffer_from_user(value, impl_->config.tcp.core_rmem_max, kSockMinRcvbuf);
+      if (s->conn) {
+        s->conn->set_receive_buffer(s->rcvbuf, true);
+        impl_->after_event(s->conn->tuple());
+      }
+      return 0;
+    case SockOpt::Cork:
+      s->cork = value != 0;
+      if (s->conn) {
+        s->conn->set_cork(value != 0, impl_->now);
+        impl_->after_event(s->conn->tuple());
+      }
+      return 0;
+    case SockOpt::NotSentLowat:
+      // Any value; Linux keeps it as an unsigned number.
+      s->notsent_lowat = static_cast<uint32_t>(value);
+      if (s->conn) s->conn->set_notsent_lowat(s->notsent_lowat);
+      return 0;
   }
   if (s->conn) {
     s->conn->set_keepalive(s->keepalive, impl_->now);
@@ -1046,6 +1085,17 @@ Result<int> Stack::get_option(SocketId id, SockOpt opt) const {
     case SockOpt::MaxSeg:
       if (s->conn) return int{s->conn->maxseg()};
       return s->user_mss ? int{s->user_mss} : 536;
+    case SockOpt::SndBuf:
+      // sk_sndbuf: the program's (doubled) value, or tcp_wmem[1] as grown.
+      if (s->conn) return s->conn->send_buffer();
+      return s->sndbuf ? s->sndbuf : impl_->config.tcp.wmem_default;
+    case SockOpt::RcvBuf:
+      if (s->conn) return s->conn->receive_buffer();
+      return s->rcvbuf ? s->rcvbuf : impl_->config.tcp.rmem_default;
+    case SockOpt::Cork:
+      return s->cork ? 1 : 0;
+    case SockOpt::NotSentLowat:
+      return static_cast<int>(s->notsent_lowat);
   }
   return Result<int>::error(ENOPROTOOPT);
 }

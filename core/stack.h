@@ -60,6 +60,13 @@ enum class SockOpt {
   UserTimeoutMs,
   Linger,
   MaxSeg,  // TCP_MAXSEG: 88..32767, or 0 for none
+  // SO_SNDBUF/SO_RCVBUF: set with the program's value, which the stack caps
+  // at net.core.{w,r}mem_max and doubles as Linux does; read back as the
+  // kernel reports it (the doubled value, or what auto-tuning grew).
+  SndBuf,
+  RcvBuf,
+  Cork,          // TCP_CORK
+  NotSentLowat,  // TCP_NOTSENT_LOWAT: bytes (as unsigned), 0 for the knob
 };
 
 class Stack {
@@ -89,7 +96,9 @@ class Stack {
   // failure as kErr with take_error()); EALREADY, EISCONN, ECONNREFUSED as
   // Linux reports them on a repeated call.
   Errno connect(SocketId s, Endpoint remote, Time now);
-  Result<size_t> send(SocketId s, Bytes data, Time now);
+  // Takes what the send buffer allows: a partial count, or EAGAIN when
+  // nothing fits. `more` is MSG_MORE (this call's data is corked).
+  Result<size_t> send(SocketId s, Bytes data, Time now, bool more = false);
   // 0 means end of stream. EAGAIN when nothing is ready.
   Result<size_t> recv(SocketId s, MutableBytes buf, Time now, bool peek = false);
   Errno shutdown(SocketId s, Shut how, Time now);

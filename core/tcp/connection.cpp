@@ -32,8 +32,14 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
       snd_nxt_(iss),
       snd_max_(iss),
       snd_sml_(iss),
-      snd_buf_(send_buffer_size(env.settings), memory),
-      rcv_buf_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
+      snd_buf_(static_cast<size_t>(std::max(env.settings.wmem_default, 4096)), memory),
+      chunks_(memory),
+      pushed_seq_(iss),
+      sndbuf_(env.settings.wmem_default),
+      rcv_buf_(static_cast<size_t>(std::max(
+                   win_from_space(env.settings.rmem_default, env.settings.adv_win_scale), 4096)),
+               memory),
+      rcvbuf_(env.settings.rmem_default),
       ofo_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
       recovery_(recovery_settings(env.settings), memory),
       cwnd_(congestion_algorithm(env.settings, memory)),
@@ -56,7 +62,8 @@ void TcpConnection::set_state(TcpState s) {
 void TcpConnection::open_active(Time now) {
   now_ = now;
   set_state(TcpState::SynSent);
-  rcv_wscale_ = env_.settings.window_scaling ? our_window_scale(env_.settings) : 0;
+  // tcp_connect_init(): the SYN's window from the whole receive buffer.
+  choose_initial_window(adv_mss(), env_.settings.window_scaling);
   first_retrans_ = now;  // Linux tcp_connect(): retrans_stamp = SYN time
   rtt_seq_ = iss_;
   rtt_sent_ = now;
@@ -70,6 +77,9 @@ void TcpConnection::open_passive(const wire::TcpSegment& syn, Time now) {
   rcv_nxt_ = irs_ + 1;
   rcv_adv_edge_ = rcv_wup_ = rcv_nxt_;
   negotiate_options(syn.header.options, false);
+  // tcp_openreq_init_rwin(): the MSS the window is a multiple of leaves
+  // room for the timestamp option.
+  choose_initial_window(adv_mss() - (ts_ok_ ? 12 : 0), wscale_ok_);
   snd_wnd_ = syn.header.window;
   snd_wl1_ = syn.header.seq;
   snd_wl2_ = iss_;
@@ -97,6 +107,8 @@ void TcpConnection::open_from_cookie(const wire::TcpSegment& ack, uint16_t mss, 
     peer.timestamp = wire::TcpOptions::Timestamp{h.options.timestamp->value, 0};
   }
   negotiate_options(peer, false);
+  choose_initial_window(adv_mss() - (ts_ok_ ? 12 : 0), wscale_ok_);
+  rcv_adv_edge_ = rcv_nxt_ + syn_window_;  // what the cookie SYN-ACK offered
   snd_wnd_ = uint32_t{h.window} << snd_wscale_;
   snd_wl1_ = h.seq;
   snd_wl2_ = h.ack;
@@ -110,10 +122,8 @@ void TcpConnection::open_from_cookie(const wire::TcpSegment& ack, uint16_t mss, 
 
 void TcpConnection::send_syn(bool with_ack, Time now) {
   wire::TcpHeader h = header(iss_, with_ack ? (kSyn | kAck) : kSyn);
-  // The window in a SYN is never scaled: Linux offers the largest multiple
-  // of the MSS that fits (64240 for MSS 1460).
-  uint32_t space = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.free()), kMaxUnscaledWindow);
-  h.window = static_cast<uint16_t>(space / env_.local_mss * env_.local_mss);
+  // The window in a SYN is never scaled (tcp_select_initial_window()).
+  h.window = static_cast<uint16_t>(syn_window_);
   // Offer what the knobs allow (SYN) or accept what the peer offered
   // (SYN-ACK), in Linux's option order (tcp_syn_options(), tcp_synack_options()).
   h.options.mss = adv_mss();
@@ -133,21 +143,6 @@ void TcpConnection::send_syn(bool with_ack, Time now) {
 }
 
 // --- User calls --------------------------------------------------------------
-
-Result<size_t> TcpConnection::send(Bytes data, Time now) {
-  now_ = now;
-  // tcp_sendmsg_locked(): wait for the handshake, then report sk_err before
-  // EPIPE (sk_stream_error).
-  if (in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived)))
-    return Result<size_t>::error(EAGAIN);
-  bool open = in_state(state_, state_bit(TcpState::Established) | state_bit(TcpState::CloseWait));
-  if (error_) return Result<size_t>::error(take_error());
-  if (!open || snd_shutdown_) return Result<size_t>::error(EPIPE);
-  size_t n = snd_buf_.push(data);
-  if (n == 0 && !data.empty()) return Result<size_t>::error(EAGAIN);
-  output(now);
-  return n;
-}
 
 Result<size_t> TcpConnection::recv(MutableBytes out, bool peek, Time now) {
   now_ = now;
@@ -259,8 +254,11 @@ uint32_t TcpConnection::readiness() const {
   if (!in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived))) {
     if (!rcv_buf_.empty()) mask |= 0x001;
     if (!snd_shutdown_) {
-      // sk_stream_is_writeable(): free space at least half of what is queued.
-      if (snd_buf_.free() >= snd_buf_.size() / 2 && snd_buf_.free() > 0) mask |= 0x004;
+      if (writable()) {
+        mask |= 0x004;
+      } else {
+        nospace_ = true;  // tcp_poll() sets SOCK_NOSPACE: an ACK may now grow the buffer
+      }
     } else {
       mask |= 0x004;
     }
@@ -288,6 +286,10 @@ void TcpConnection::on_segment(const wire::TcpSegment& seg, Time now) {
   }
   if (state_ != TcpState::Closed) output(now);
   if (ack_pending_) send_ack();
+  if (queue_shrunk_) {
+    queue_shrunk_ = false;
+    on_send_space_freed();
+  }
 }
 
 void TcpConnection::segment_in_syn_sent(const wire::TcpSegment& seg, Time now) {
@@ -313,7 +315,9 @@ void TcpConnection::segment_in_syn_sent(const wire::TcpSegment& seg, Time now) {
   if (!h.has(kSyn)) return;
   irs_ = h.seq;
   rcv_nxt_ = h.seq + 1;
-  rcv_adv_edge_ = rcv_wup_ = rcv_nxt_;  // nothing advertised yet in this sequence space
+  // Our SYN's window applies from the peer's first byte (tp->rcv_wnd).
+  rcv_wup_ = rcv_nxt_;
+  rcv_adv_edge_ = rcv_nxt_ + syn_window_;
   negotiate_options(h.options, true);
   if (ack_ok) {
     snd_una_ = h.ack;
@@ -346,7 +350,9 @@ bool TcpConnection::acceptable(const wire::TcpSegment& seg) const {
     if (wnd == 0) return seq == rcv_nxt_;
     return seq_in(seq, rcv_nxt_, rcv_nxt_ + wnd);
   }
-  if (wnd == 0) return false;
+  // tcp_sequence(): with the window closed, a segment at RCV.NXT is still
+  // processed (its ACK counts); tcp_data_queue() then drops its data.
+  if (wnd == 0) return seq == rcv_nxt_;
   return seq_in(seq, rcv_nxt_, rcv_nxt_ + wnd) || seq_in(seq + len - 1, rcv_nxt_, rcv_nxt_ + wnd);
 }
 
@@ -462,7 +468,14 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
   uint32_t prior_wnd = snd_wnd_;
   bool window_update = seq_lt(snd_wl1_, h.seq) || (snd_wl1_ == h.seq && seq_le(snd_wl2_, h.ack));
   if (window_update) {
-    snd_wnd_ = uint32_t{h.window} << snd_wscale_;
+    uint32_t wnd = uint32_t{h.window} << snd_wscale_;
+    // tcp_ack_update_window(): a window that changes while data waits is
+    // the moment an idle connection restarts slow start.
+    if (wnd != snd_wnd_ && established_ && seq_gt(write_seq(), snd_nxt_)) {
+      cwnd_.restart_after_idle(now, rto_, recovery_.queue().packets_out(),
+                               env_.settings.slow_start_after_idle);
+    }
+    snd_wnd_ = wnd;
     max_window_ = std::max(max_window_, snd_wnd_);
     snd_wl1_ = h.seq;
     snd_wl2_ = h.ack;
@@ -478,6 +491,8 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
     snd_buf_.pop(std::min<size_t>(acked, snd_buf_.size()));
     bytes_acked_ += acked;
     snd_una_ = h.ack;
+    chunks_.release(snd_una_);
+    queue_shrunk_ = true;  // SOCK_QUEUE_SHRUNK: tcp_check_space() after this segment
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   }
   if (established_) recovery_on_ack(seg, window_update, prior_wnd, now);
@@ -499,7 +514,11 @@ void TcpConnection::on_established(Time now) {
   // tcp_init_transfer(): a SYN (or SYN-ACK) sent more than twice means a
   // window of one segment.
   cwnd_.init_transfer(retransmits_ > 1, progress(now));
+  // tcp_init_buffer_space(): the send buffer for the initial window, and
+  // no window larger than the receive buffer offers now.
   expand_send_buffer();
+  window_clamp_ = std::min(window_clamp_, static_cast<uint32_t>(std::max(full_space(), 0)));
+  pushed_seq_ = write_seq();
   // tcp_init_buffer_space(): the first RTT's worth of reading to beat.
   rcvq_space_ = 10u * adv_mss();
   rcvq_time_ = now;
@@ -548,7 +567,6 @@ void TcpConnection::recovery_on_ack(const wire::TcpSegment& seg, bool window_upd
   ca.snd_una_advanced = out.scoreboard.una_advanced;
   ca.may_raise_cwnd = out.may_raise_cwnd;
   cwnd_.cong_control(ca);
-  expand_send_buffer();
   xmit_recovery(out.rexmit, now);
 }
 
@@ -593,7 +611,7 @@ TcpInfo TcpConnection::info(Time now) const {
   i.last_data_recv_ms = since(last_rcv_);
   i.last_ack_recv_ms = since(last_ack_rcv_);
   i.pmtu = path_mtu_ ? path_mtu_ : env_.local_mss + 40u;
-  i.rcv_ssthresh = static_cast<uint32_t>(rcv_buf_.capacity());
+  i.rcv_ssthresh = window_limit();
   if (rtt_.has_sample()) {
     i.rtt_us = static_cast<uint32_t>(duration_cast<us>(rtt_.srtt()).count());
     i.rttvar_us = static_cast<uint32_t>(duration_cast<us>(rtt_.rttvar()).count());
@@ -616,27 +634,26 @@ TcpInfo TcpConnection::info(Time now) const {
   return i;
 }
 
-void TcpConnection::expand_send_buffer() {
-  // tcp_sndbuf_expand(): room for two congestion windows of full segments,
-  // within tcp_wmem[2].
-  size_t want = 2u * std::max<size_t>(cwnd_.cwnd(), 10) * (snd_mss_ + 256u);
-  want = std::min(want, static_cast<size_t>(env_.settings.wmem_max));
-  if (want > snd_buf_.capacity()) snd_buf_.grow(want);
-}
-
 void TcpConnection::adjust_receive_space(size_t copied, Time now) {
   // tcp_rcv_space_adjust(): once per RTT, if the program read more than the
-  // window allowed last time, offer twice that (plus slack), up to
-  // tcp_rmem[2] (net.ipv4.tcp_moderate_rcvbuf).
-  if (!env_.settings.moderate_rcvbuf) return;
+  // window allowed last time, offer twice that (plus slack): the buffer
+  // grows to what offers it, up to tcp_rmem[2] (net.ipv4.tcp_moderate_rcvbuf),
+  // unless the program fixed SO_RCVBUF.
+  if (!env_.settings.moderate_rcvbuf || rcvbuf_locked_) return;
   rcvq_copied_ += copied;
   Time rtt = rtt_.has_sample() ? rtt_.srtt() : std::chrono::milliseconds(100);
   if (now - rcvq_time_ < rtt) return;
   if (rcvq_copied_ > rcvq_space_) {
     rcvq_space_ = rcvq_copied_;
     size_t want = 2 * rcvq_copied_ + 16u * adv_mss();
-    want = std::min(want, static_cast<size_t>(env_.settings.rmem_max));
-    if (want > rcv_buf_.capacity()) rcv_buf_.grow(want);
+    int window = static_cast<int>(std::min<size_t>(want, INT_MAX / 2));
+    int rcvbuf =
+        std::min(space_from_win(window, env_.settings.adv_win_scale), env_.settings.rmem_max);
+    if (rcvbuf > rcvbuf_) {
+      rcvbuf_ = rcvbuf;
+      // The window clamp follows along.
+      window_clamp_ = static_cast<uint32_t>(win_from_space(rcvbuf, env_.settings.adv_win_scale));
+    }
   }
   rcvq_copied_ = 0;
   rcvq_time_ = now;
@@ -728,18 +745,38 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
     terminate(0);
     return;
   }
-  if (data.size() > rcv_buf_.free()) {
-    data = data.first(rcv_buf_.free());
-    fin = false;
+  if (!data.empty()) {
+    // tcp_data_queue(): a closed window takes nothing but a bare FIN (some
+    // stacks send FINs into it in a loop); the data is dropped and ACKed.
+    uint32_t offered = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
+    if (offered == 0) {
+      ++env_.counters.tcp_zero_window_dropped;
+      enter_quickack_mode();
+      ack_pending_ = true;
+      return;
+    }
+  }
+  // tcp_try_rmem_schedule(): past a full buffer a segment is ACKed at once
+  // (ICSK_ACK_NOW), and its data dropped unless the program has read
+  // everything. Within the buffer the whole in-order segment is taken,
+  // even past the window offered.
+  if (rcv_buf_.size() > static_cast<size_t>(std::max(full_space(), 0))) {
+    ack_pending_ = true;
+    if (!rcv_buf_.empty() && !data.empty()) {
+      ++env_.counters.tcp_rcvq_dropped;
+      return;
+    }
   }
   bool had_ofo = !ofo_.empty();
   if (!data.empty()) {
+    reserve_receive(data.size());
     rcv_buf_.push(data);
     rcv_nxt_ += static_cast<uint32_t>(data.size());
     bytes_received_ += data.size();
   }
   if (had_ofo && !fin) {
     // The hole may be filled: what queued behind it is in order now.
+    reserve_receive(ofo_.bytes());
     auto rel = ofo_.pop_in_order(rcv_nxt_, rcv_buf_);
     if (rel.duplicate && sack_ok_) sack_.on_duplicate(*rel.duplicate);
     rcv_nxt_ = rel.rcv_nxt;
@@ -782,7 +819,8 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
 void TcpConnection::out_of_order(uint32_t seq, Bytes data, bool fin) {
   // tcp_data_queue_ofo(): keep it for later, bounded by the receive buffer
   // space left, and tell a SACK peer what we hold.
-  ofo_.set_limit(rcv_buf_.free());
+  ofo_.set_limit(static_cast<size_t>(
+      std::max<int64_t>(int64_t{full_space()} - static_cast<int64_t>(rcv_buf_.size()), 0)));
   auto ins = ofo_.insert(seq, data, fin);
   if (ins.pruned_bytes > 0) sack_.reset();
   if (ins.outcome == ReassemblyQueue::Outcome::NoMemory) {
@@ -863,10 +901,10 @@ void TcpConnection::negotiate_options(const wire::TcpOptions& peer, bool we_offe
   if (wscale_ok_) {
     // RFC 7323 §2.3: a shift above 14 is used as 14.
     snd_wscale_ = std::min<uint8_t>(*peer.window_scale, 14);
-    if (!we_offered) rcv_wscale_ = our_window_scale(t);
   } else {
     snd_wscale_ = 0;
     rcv_wscale_ = 0;  // never scale what the peer cannot unscale
+    window_clamp_ = std::min(window_clamp_, kMaxUnscaledWindow);
   }
   ts_ok_ = peer.timestamp.has_value() && t.timestamps != 0;
   if (ts_ok_) {

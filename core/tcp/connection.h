@@ -8,12 +8,14 @@
 
 #include "core/counters.h"
 #include "core/settings.h"
+#include "core/tcp/buffer_space.h"
 #include "core/tcp/byte_ring.h"
 #include "core/tcp/congestion/congestion_window.h"
 #include "core/tcp/reassembly.h"
 #include "core/tcp/recovery/loss_recovery.h"
 #include "core/tcp/rto.h"
 #include "core/tcp/sack_blocks.h"
+#include "core/tcp/send_chunks.h"
 #include "core/tcp/tcp_info.h"
 #include "core/tcp/tcp_state.h"
 #include "core/wire/tcp.h"
@@ -62,7 +64,9 @@ class TcpConnection {
                         std::optional<uint8_t> wscale, Time now);
 
   // --- User calls (RFC 9293 §3.10.1–3.10.6) --------------------------------
-  Result<size_t> send(Bytes data, Time now);
+  // tcp_sendmsg(): takes what the send buffer allows (a partial count, or
+  // EAGAIN when nothing fits). `more` is MSG_MORE: corked for this call.
+  Result<size_t> send(Bytes data, bool more, Time now);
   Result<size_t> recv(MutableBytes out, bool peek, Time now);
   Errno shutdown_write(Time now);
   void shutdown_read();
@@ -96,6 +100,8 @@ class TcpConnection {
   bool finished() const { return state_ == TcpState::Closed; }
   size_t bytes_readable() const { return rcv_buf_.size(); }
   size_t bytes_unacked() const { return snd_buf_.size(); }
+  // SIOCOUTQNSD: written but not yet sent.
+  size_t bytes_unsent() const { return write_seq() - snd_nxt_; }
   bool was_established() const { return was_established_; }
   // TCP_INFO (tcp_get_info()).
   TcpInfo info(Time now) const;
@@ -115,7 +121,23 @@ class TcpConnection {
     int cnt = 0;
   };
   void set_keepalive(const Keepalive& k, Time now);
-  void set_nodelay(bool on) { nodelay_ = on; }
+  // TCP_NODELAY (__tcp_sock_set_nodelay()): turning it on pushes what is
+  // queued, even past TCP_CORK.
+  void set_nodelay(bool on, Time now);
+  // TCP_CORK (__tcp_sock_set_cork()): only full segments leave while it is
+  // on; turning it off pushes the rest.
+  void set_cork(bool on, Time now);
+  bool cork() const { return nonagle_ & kNagleCork; }
+  // SO_SNDBUF/SO_RCVBUF as the kernel stores them (already doubled, see
+  // buffer_space.h). `locked`: the program chose it, so auto-tuning stops
+  // (SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK).
+  void set_send_buffer(int bytes, bool locked);
+  void set_receive_buffer(int bytes, bool locked);
+  int send_buffer() const { return sndbuf_; }
+  int receive_buffer() const { return rcvbuf_; }
+  // TCP_NOTSENT_LOWAT (0: net.ipv4.tcp_notsent_lowat).
+  void set_notsent_lowat(uint32_t bytes) { notsent_lowat_ = bytes; }
+  uint32_t notsent_lowat() const { return notsent_lowat_; }
   // TCP_CONGESTION (tcp_set_congestion_control()): false if unknown.
   bool set_congestion_control(std::string_view name, std::pmr::memory_resource* memory);
   std::string_view congestion_control() const { return cwnd_.algorithm_name(); }
@@ -126,7 +148,7 @@ class TcpConnection {
   uint16_t maxseg() const;
   // TCP_USER_TIMEOUT: how long data may stay unacknowledged (0: the knobs).
   void set_user_timeout(Time t) { user_timeout_ = t; }
-  bool nodelay() const { return nodelay_; }
+  bool nodelay() const { return nonagle_ & kNagleOff; }
   // Inherited by the TIME_WAIT remains for bind() conflict checks (Linux sk_reuse).
   void set_reuse_addr(bool on) { reuse_addr_ = on; }
   bool reuse_addr() const { return reuse_addr_; }
@@ -152,7 +174,7 @@ class TcpConnection {
   void sync_ca_state(Time now);
   void xmit_recovery(Rexmit r, Time now);
   void retransmit(const SentSegment& s, SendKind kind, Time now);
-  void send_new_segment(size_t len, bool fin, Time now);
+  void send_new_segment(size_t len, bool fin, bool push, Time now);
   void on_rto(Time now);
   void on_loss_probe(Time now);
   void on_reorder_timeout(Time now);
@@ -164,6 +186,33 @@ class TcpConnection {
   // Buffer auto-tuning (tcp_sndbuf_expand(), tcp_rcv_space_adjust()).
   void expand_send_buffer();
   void adjust_receive_space(size_t copied, Time now);
+  // tcp_check_space() after an ACK freed send buffer: a blocked writer may
+  // get more room (tcp_new_space()).
+  void on_send_space_freed();
+
+  // The send buffer (sk_wmem_queued, sk_stream_memory_free(),
+  // __sk_stream_is_writeable(); `wake` as in tcp_stream_memory_free()).
+  uint32_t write_seq() const { return snd_una_ + static_cast<uint32_t>(snd_buf_.size()); }
+  size_t wmem_queued() const { return snd_buf_.size() + chunks_.count() * size_t{kSkbTruesize}; }
+  uint32_t notsent_limit() const {
+    return notsent_lowat_ ? notsent_lowat_ : env_.settings.notsent_lowat;
+  }
+  bool memory_free(int wake) const;
+  bool writable() const;
+  // tcp_sendmsg()'s steps: the chunk being filled, the marks, the pushes.
+  uint32_t size_goal() const;
+  bool forced_push() const;
+  void mark_push();
+  void push(bool more, Time now);
+  // The receive buffer: what it offers as window (tcp_full_space()).
+  int full_space() const;
+  uint32_t window_limit() const;
+  // tcp_select_initial_window() for our SYN or SYN-ACK: its window, the
+  // window clamp and our window scale.
+  void choose_initial_window(uint32_t mss, bool wscale_ok);
+  // Room in the rings for `n` more bytes (they grow; the limits are above).
+  void reserve_send(size_t n);
+  void reserve_receive(size_t n);
 
   // Options (RFC 7323, RFC 2018).
   void negotiate_options(const wire::TcpOptions& peer, bool we_offered);
@@ -180,9 +229,17 @@ class TcpConnection {
   void send_syn(bool with_ack, Time now);
   void send_ack();
   void send_rst_for(const wire::TcpSegment& seg);
+  // tcp_write_xmit(): new data as cwnd, the peer's window, Nagle and
+  // TCP_CORK allow, in TSO bursts. `nonagle` is Linux's tp->nonagle or the
+  // caller's override (kNaglePush to push past cork, kNagleCork for
+  // MSG_MORE); `one`: a single burst (tcp_push_one()).
   void output(Time now);
+  void output(Time now, uint8_t nonagle, bool one = false);
+  // tcp_tso_segs() with tcp_cwnd_test(): segments in the next burst.
+  uint32_t burst_quota() const;
   // Emits [seq, seq + len) (+ FIN) from the send buffer; advances SND.NXT.
-  void send_data_segment(uint32_t seq, size_t len, bool fin, Time now);
+  // `push`: PSH regardless of the chunk marks (the end of a TSO burst).
+  void send_data_segment(uint32_t seq, size_t len, bool fin, bool push, Time now);
   void maybe_send_window_update(bool drained);
   // Delayed ACK (Linux tcp_event_data_recv(), __tcp_ack_snd_check()).
   void on_data_received(size_t len, Time now);
@@ -224,6 +281,18 @@ class TcpConnection {
   uint16_t snd_mss_ = 536;
   bool fin_queued_ = false;
   ByteRing snd_buf_;
+  SendChunks chunks_;
+  // Linux's tp->nonagle bits.
+  static constexpr uint8_t kNagleOff = 1;   // TCP_NODELAY
+  static constexpr uint8_t kNagleCork = 2;  // TCP_CORK (or MSG_MORE for one push)
+  static constexpr uint8_t kNaglePush = 4;  // push what is queued once, past the cork
+  uint8_t nonagle_ = 0;
+  uint32_t pushed_seq_;  // write_seq at the last PSH mark (forced_push())
+  int sndbuf_;           // sk_sndbuf
+  bool sndbuf_locked_ = false;
+  uint32_t notsent_lowat_ = 0;
+  mutable bool nospace_ = false;  // SOCK_NOSPACE: a writer found the buffer full
+  bool queue_shrunk_ = false;     // SOCK_QUEUE_SHRUNK: an ACK freed send buffer
 
   // Receive sequence space.
   uint32_t irs_ = 0;
@@ -232,8 +301,12 @@ class TcpConnection {
   uint32_t rcv_wup_ = 0;       // RCV.NXT when the last ACK left (Linux rcv_wup)
   uint8_t rcv_wscale_ = 0;     // our shift for the windows we send
   ByteRing rcv_buf_;
-  ReassemblyQueue ofo_;  // segments beyond RCV.NXT
-  SackState sack_;       // the blocks we report (RFC 2018, RFC 2883)
+  int rcvbuf_;  // sk_rcvbuf
+  bool rcvbuf_locked_ = false;
+  uint32_t window_clamp_ = 0;  // the largest window we offer (tp->window_clamp)
+  uint32_t syn_window_ = 0;    // what our SYN or SYN-ACK offers (rcv_wnd at the start)
+  ReassemblyQueue ofo_;        // segments beyond RCV.NXT
+  SackState sack_;             // the blocks we report (RFC 2018, RFC 2883)
 
   // Loss recovery (RACK-TLP, SACK scoreboard) and the congestion window,
   // once the handshake is done.
@@ -279,7 +352,6 @@ class TcpConnection {
   int soft_error_ = 0;     // sk_err_soft: reported if the connection times out
   uint16_t path_mtu_ = 0;  // 0 until an ICMP lowers it (RFC 1191)
   bool orphaned_ = false;
-  bool nodelay_ = false;
   bool reuse_addr_ = false;
   bool was_established_ = false;
   bool ack_pending_ = false;

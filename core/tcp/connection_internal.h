@@ -23,21 +23,6 @@ constexpr uint32_t kCanSend = state_bit(TcpState::Established) | state_bit(TcpSt
 constexpr uint32_t kCanReceive = state_bit(TcpState::Established) | state_bit(TcpState::FinWait1) |
                                  state_bit(TcpState::FinWait2);
 
-inline size_t send_buffer_size(const TcpSettings& s) {
-  // Linux starts at tcp_wmem[1] and grows the buffer with cwnd
-  // (tcp_sndbuf_expand(), see expand_send_buffer()); four times the default
-  // covers the initial window before the first ACK.
-  return static_cast<size_t>(std::max(s.wmem_default, 4096)) * 4;
-}
-
-// tcp_select_initial_window(): the shift that lets the largest receive
-// buffer (tcp_rmem[2] or rmem_max) be offered in full, at most 14.
-inline uint8_t our_window_scale(const TcpSettings& t) {
-  uint32_t space = static_cast<uint32_t>(std::max(t.rmem_max, t.core_rmem_max));
-  int log2 = 31 - __builtin_clz(space | 1);
-  return static_cast<uint8_t>(std::clamp(log2 - 15, 0, 14));
-}
-
 inline RecoverySettings recovery_settings(const TcpSettings& t) {
   RecoverySettings r;
   r.recovery = t.recovery;

@@ -4,13 +4,41 @@ namespace veer::core {
 
 using namespace detail;
 
-// --- Output ------------------------------------------------------------------
+// --- The receive buffer and the window it offers ------------------------------
+
+int TcpConnection::full_space() const {
+  return win_from_space(rcvbuf_, env_.settings.adv_win_scale);
+}
+
+uint32_t TcpConnection::window_limit() const {
+  // __tcp_select_window(): min(window_clamp, tcp_full_space()).
+  uint32_t full = static_cast<uint32_t>(std::max(full_space(), 0));
+  return window_clamp_ ? std::min(window_clamp_, full) : full;
+}
+
+void TcpConnection::choose_initial_window(uint32_t mss, bool wscale_ok) {
+  // tcp_connect_init(), tcp_openreq_init_rwin(): a program that fixed
+  // SO_RCVBUF fixes the clamp at what that buffer offers.
+  int full = full_space();
+  uint32_t clamp = rcvbuf_locked_ ? static_cast<uint32_t>(std::max(full, 0)) : 0;
+  InitialWindow w = select_initial_window(full, clamp, mss, wscale_ok, env_.settings);
+  rcv_wscale_ = wscale_ok ? w.wscale : 0;
+  window_clamp_ = w.window_clamp;
+  syn_window_ = std::min(w.rcv_wnd, kMaxUnscaledWindow);
+}
+
+void TcpConnection::reserve_receive(size_t n) {
+  if (rcv_buf_.free() < n) rcv_buf_.grow(std::max(rcv_buf_.capacity() * 2, rcv_buf_.size() + n));
+}
 
 uint32_t TcpConnection::receive_window() const {
   uint32_t max_wnd = kMaxUnscaledWindow << rcv_wscale_;
-  uint32_t clamp = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.capacity()), max_wnd);
+  uint32_t clamp = std::min(window_limit(), max_wnd);
   uint32_t mss = env_.local_mss;
-  uint32_t win = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.free()), clamp);
+  // tcp_space(): what the buffer still offers once the queued bytes are
+  // taken out (negative past the buffer).
+  int64_t space = int64_t{full_space()} - static_cast<int64_t>(rcv_buf_.size());
+  uint32_t win = static_cast<uint32_t>(std::clamp<int64_t>(space, 0, clamp));
   // Receiver-side silly window avoidance (RFC 1122 §4.2.3.3).
   if (win < std::min(clamp / 2, mss)) {
     win = 0;
@@ -25,6 +53,8 @@ uint32_t TcpConnection::receive_window() const {
   uint32_t promised = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
   return std::min(std::max(win, promised), max_wnd);
 }
+
+// --- Output ------------------------------------------------------------------
 
 wire::TcpHeader TcpConnection::header(uint32_t seq, uint8_t flags) const {
   wire::TcpHeader h;
@@ -91,8 +121,7 @@ void TcpConnection::maybe_send_window_update(bool drained) {
   if (!time_to_ack && in_state(state_, kCanReceive) && !rcv_shutdown_) {
     // Tell the peer when the window at least doubled from a value at most
     // half the maximum.
-    uint32_t clamp = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.capacity()),
-                                        kMaxUnscaledWindow << rcv_wscale_);
+    uint32_t clamp = std::min(window_limit(), kMaxUnscaledWindow << rcv_wscale_);
     uint32_t now_wnd = seq_gt(rcv_adv_edge_, rcv_nxt_) ? rcv_adv_edge_ - rcv_nxt_ : 0;
     if (2 * now_wnd <= clamp) {
       uint32_t new_wnd = receive_window();
@@ -182,12 +211,15 @@ void TcpConnection::schedule_delayed_ack(Time now) {
   delack_at_ = at;
 }
 
-void TcpConnection::send_data_segment(uint32_t seq, size_t len, bool fin, Time now) {
+void TcpConnection::send_data_segment(uint32_t seq, size_t len, bool fin, bool push, Time now) {
   (void)now;
   wire::TcpHeader h = header(seq, kAck);
   size_t offset = seq - snd_una_;
-  // PSH on the segment that empties what the program has written.
-  if (len > 0 && offset + len == snd_buf_.size()) h.flags |= kPsh;
+  // PSH where the program's write ended (tcp_push() marked the chunk), or
+  // on the last segment of a TSO burst: __tcp_transmit_skb() sets it on
+  // every GSO packet, and GSO leaves it on the last segment.
+  if (len > 0 && (push || chunks_.push_within(seq, seq + static_cast<uint32_t>(len))))
+    h.flags |= kPsh;
   if (fin) h.flags |= kFin;
   size_t n = snd_buf_.peek(offset, env_.scratch.first(len));
   emit(h, Bytes(env_.scratch.data(), n));
@@ -206,12 +238,11 @@ bool TcpConnection::new_data_fits_window() const {
   return seq_le(snd_nxt_ + len, snd_una_ + snd_wnd_);
 }
 
-void TcpConnection::send_new_segment(size_t len, bool fin, Time now) {
+void TcpConnection::send_new_segment(size_t len, bool fin, bool push, Time now) {
   uint32_t seq = snd_nxt_;
-  // tcp_event_data_sent(): idle restarts and CUBIC's epoch see the flight
-  // before this segment.
+  // tcp_event_data_sent(): CUBIC's epoch sees the flight before this segment.
   cwnd_.on_data_sent(recovery_.in_flight(), now);
-  send_data_segment(seq, len, fin, now);
+  send_data_segment(seq, len, fin, push, now);
   recovery_.on_send(seq, seq + static_cast<uint32_t>(len) + (fin ? 1 : 0), now, SendKind::New, rto_,
                     false, fin);
   cwnd_.on_transmit(1);
@@ -224,7 +255,7 @@ void TcpConnection::retransmit(const SentSegment& s, SendKind kind, Time now) {
   uint32_t data_len = s.length() - (s.fin ? 1 : 0);
   uint32_t len = std::min<uint32_t>(data_len, snd_mss_);
   bool fin = s.fin && len == data_len;
-  send_data_segment(s.seq, len, fin, now);
+  send_data_segment(s.seq, len, fin, false, now);
   recovery_.on_send(s.seq, s.seq + len + (fin ? 1 : 0), now, kind, rto_, false, fin);
   cwnd_.on_transmit(1);
 }
@@ -245,33 +276,89 @@ void TcpConnection::xmit_recovery(Rexmit r, Time now) {
 }
 
 void TcpConnection::output(Time now) {
+  output(now, nonagle_);
+}
+
+uint32_t TcpConnection::burst_quota() const {
+  // tcp_cwnd_test(): at most half the window per burst, so that two bursts
+  // are in flight; tcp_tso_segs(): the burst's size from the pacing rate.
+  uint32_t cwnd = cwnd_.cwnd();
+  uint32_t in_flight = recovery_.in_flight();
+  uint32_t room = cwnd > in_flight ? cwnd - in_flight : 1;  // 1: the FIN cwnd lets through
+  TsoInputs in;
+  in.mss = snd_mss_;
+  in.cwnd = cwnd;
+  in.ssthresh = cwnd_.ssthresh();
+  in.packets_out = recovery_.queue().packets_out();
+  if (rtt_.has_sample()) in.srtt = rtt_.srtt();
+  if (auto m = recovery_.min_rtt()) in.min_rtt = *m;
+  return std::max(1u, std::min({std::max(cwnd >> 1, 1u), room, tso_segs(in, env_.settings)}));
+}
+
+void TcpConnection::output(Time now, uint8_t nonagle, bool one) {
   if (!in_state(state_, kCanSend) || !established_) return;
   uint32_t sent_count = 0;
   bool cwnd_limited = false;
-  for (;;) {
-    if (fin_sent()) break;
-    size_t sent = snd_nxt_ - snd_una_;
+  // The next segment from `nxt` and whether it may leave now: the whole
+  // segment must fit the peer's window (tcp_snd_wnd_test(), no
+  // window-limited runts); the congestion window counts segments, but the
+  // final FIN is never held back by it (tcp_cwnd_test()); Nagle with
+  // Minshall's refinement and TCP_CORK hold a short last piece of the
+  // written data (tcp_nagle_test()): an earlier short segment is
+  // unacknowledged, or the socket is corked, unless pushed.
+  struct Next {
+    size_t len = 0;
+    bool fin = false;
+    bool none = true;
+  };
+  auto next_from = [&](uint32_t nxt) {
+    Next n;
+    if (fin_queued_ && seq_gt(nxt, fin_seq())) return n;
+    size_t sent = nxt - snd_una_;
     size_t unsent = snd_buf_.size() - std::min(sent, snd_buf_.size());
-    size_t len = std::min(unsent, size_t{snd_mss_});
-    bool fin = fin_queued_ && len == unsent;
-    if (len == 0 && !fin) break;
-    // The whole segment must fit the peer's window (tcp_snd_wnd_test()):
-    // no window-limited runts; the congestion window counts segments
-    // (tcp_cwnd_test()).
-    if (seq_gt(snd_nxt_ + static_cast<uint32_t>(len), snd_una_ + snd_wnd_)) break;
-    // tcp_cwnd_test(): the final FIN is never held back by the congestion
-    // window when it fits one segment.
-    if (recovery_.in_flight() >= cwnd_.cwnd() && !fin) {
+    n.len = std::min(unsent, size_t{snd_mss_});
+    n.fin = fin_queued_ && n.len == unsent;
+    n.none = n.len == 0 && !n.fin;
+    return n;
+  };
+  auto fits_window = [&](uint32_t nxt, const Next& n) {
+    return !seq_gt(nxt + static_cast<uint32_t>(n.len), snd_una_ + snd_wnd_);
+  };
+  auto nagle_holds = [&](uint32_t nxt, const Next& n) {
+    size_t unsent = snd_buf_.size() - std::min<size_t>(nxt - snd_una_, snd_buf_.size());
+    if (n.len >= snd_mss_ || n.len != unsent || n.fin) return false;
+    if (nonagle & kNaglePush) return false;
+    if (nonagle & kNagleCork) return true;
+    if (nonagle & kNagleOff) return false;
+    return seq_gt(snd_sml_, snd_una_) && seq_le(snd_sml_, nxt);
+  };
+  for (;;) {
+    Next first = next_from(snd_nxt_);
+    if (first.none) break;
+    if (!fits_window(snd_nxt_, first)) break;
+    if (recovery_.in_flight() >= cwnd_.cwnd() && !first.fin) {
       cwnd_limited = true;
       break;
     }
-    // Nagle with Minshall's refinement (Linux tcp_nagle_check()): hold the
-    // last, short piece of the written data while an earlier short segment
-    // is unacknowledged, unless TCP_NODELAY or it carries the FIN.
-    bool small_unacked = seq_gt(snd_sml_, snd_una_) && seq_le(snd_sml_, snd_nxt_);
-    if (len < snd_mss_ && len == unsent && small_unacked && !nodelay_ && !fin) break;
-    send_new_segment(len, fin, now);
-    ++sent_count;
+    if (nagle_holds(snd_nxt_, first)) break;
+    // One TSO burst (one pass of tcp_write_xmit()): the segments that may
+    // leave now, up to the quota; PSH goes on the last of two or more.
+    uint32_t quota = burst_quota();
+    uint32_t segs = 1;
+    uint32_t nxt = snd_nxt_ + static_cast<uint32_t>(first.len) + (first.fin ? 1 : 0);
+    while (segs < quota && !(first.fin && segs == 1)) {
+      Next n = next_from(nxt);
+      if (n.none || !fits_window(nxt, n) || nagle_holds(nxt, n)) break;
+      nxt += static_cast<uint32_t>(n.len) + (n.fin ? 1 : 0);
+      ++segs;
+      if (n.fin) break;
+    }
+    for (uint32_t i = 0; i < segs; ++i) {
+      Next n = next_from(snd_nxt_);
+      send_new_segment(n.len, n.fin, segs > 1 && i + 1 == segs, now);
+      ++sent_count;
+    }
+    if (one) break;
   }
   if (sent_count > 0) {
     recovery_.after_new_data(now, rto_, srtt());
@@ -285,10 +372,12 @@ void TcpConnection::output(Time now) {
     u.cwnd_limited = cwnd_limited;
     u.rto = rto_;
     u.slow_start_after_idle = env_.settings.slow_start_after_idle;
+    u.sndbuf_limited = nospace_;
     cwnd_.validate(u);
   }
-  // Data waiting, nothing in flight: only the peer's window can be holding
-  // it back, and only a probe will make the peer say when it opens.
+  // tcp_check_probe_timer(): data waiting and nothing in flight: the
+  // peer's window, Nagle or TCP_CORK holds it back, and only the probe
+  // timer will move it (tcp_write_wakeup()).
   size_t unsent_total = snd_buf_.size() + (fin_queued_ ? 1 : 0) - flight_size();
   if (unsent_total > 0 && flight_size() == 0 && !persist_at_) {
     persist_at_ = now + rto_;

@@ -70,20 +70,23 @@ void TcpConnection::on_timer(Time now) {
     if (state_ == TcpState::Closed) return;
   }
   if (persist_at_ && *persist_at_ <= now && state_ != TcpState::Closed) {
+    // tcp_probe_timer(): only with nothing in flight and something unsent.
     size_t unsent = snd_buf_.size() - std::min<size_t>(flight_size(), snd_buf_.size());
-    if (flight_size() == 0 && snd_wnd_ > 0 && unsent > 0 && snd_wnd_ < snd_mss_ &&
-        snd_wnd_ < unsent) {
-      // tcp_write_wakeup(): the window is open but smaller than the next
-      // segment; send what fits, as a probe.
-      send_new_segment(snd_wnd_, false, now);
-      ++probes_;
-      persist_at_.reset();
-    } else if (flight_size() == 0 && snd_wnd_ == 0) {
-      send_window_probe(now);
-    } else {
+    bool fin_unsent = fin_queued_ && !fin_sent();
+    if (flight_size() > 0 || (unsent == 0 && !fin_unsent)) {
       persist_at_.reset();
       probes_ = 0;
-      output(now);
+    } else if (seq_lt(snd_nxt_, snd_una_ + snd_wnd_)) {
+      // tcp_write_wakeup(): the window is open, so a window smaller than
+      // the next segment, Nagle or TCP_CORK held the data: the head of it
+      // goes now, as much as the window takes, with PSH. Data in flight
+      // ends the probing.
+      size_t len = std::min<size_t>({snd_una_ + snd_wnd_ - snd_nxt_, snd_mss_, unsent});
+      send_new_segment(len, fin_queued_ && len == unsent, true, now);
+      persist_at_.reset();
+      probes_ = 0;
+    } else {
+      send_window_probe(now);
     }
   }
 }
@@ -162,7 +165,7 @@ void TcpConnection::on_loss_probe(Time now) {
       size_t sent = snd_nxt_ - snd_una_;
       size_t unsent = snd_buf_.size() - std::min(sent, snd_buf_.size());
       size_t len = std::min(unsent, size_t{snd_mss_});
-      send_new_segment(len, fin_queued_ && len == unsent, now);
+      send_new_segment(len, fin_queued_ && len == unsent, false, now);
       recovery_.on_loss_probe_sent(now, rto_, false);
       break;
     }
