@@ -81,8 +81,20 @@ void fill_sockaddr(Endpoint e, sockaddr* out, socklen_t* len) {
 }
 
 std::optional<core::SockOpt> stack_option(int level, int name) {
-  if (level == SOL_SOCKET && name == SO_REUSEADDR) return core::SockOpt::ReuseAddr;
-  if (level == SOL_SOCKET && name == SO_KEEPALIVE) return core::SockOpt::KeepAlive;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_REUSEADDR:
+        return core::SockOpt::ReuseAddr;
+      case SO_KEEPALIVE:
+        return core::SockOpt::KeepAlive;
+      case SO_SNDBUF:
+        return core::SockOpt::SndBuf;
+      case SO_RCVBUF:
+        return core::SockOpt::RcvBuf;
+      default:
+        break;
+    }
+  }
   if (level == IPPROTO_TCP) {
     switch (name) {
       case TCP_NODELAY:
@@ -97,6 +109,10 @@ std::optional<core::SockOpt> stack_option(int level, int name) {
         return core::SockOpt::UserTimeoutMs;
       case TCP_MAXSEG:
         return core::SockOpt::MaxSeg;
+      case TCP_CORK:
+        return core::SockOpt::Cork;
+      case TCP_NOTSENT_LOWAT:
+        return core::SockOpt::NotSentLowat;
       default:
         break;
     }
@@ -191,15 +207,18 @@ CallResult SocketCalls::send(core::SocketId s, const void* buf, size_t n, int fl
                                    .message = "send(MSG_OOB) on a veer socket: urgent data is not "
                                               "supported yet"});
   }
-  Unsupported note;
-  if (flags & MSG_MORE)
-    note = {.key = "send-more", .message = "send(MSG_MORE): veer does not cork yet; sent now"};
   bool dontwait = nonblock || (flags & MSG_DONTWAIT);
+  bool more = flags & MSG_MORE;
   const auto* in = static_cast<const std::byte*>(buf);
   size_t& sent = progress.bytes;
+  // A writer waiting for room (sk_stream_wait_memory()) is woken only once
+  // the socket is writable again (sk_stream_write_space()), not as soon as
+  // a byte fits.
+  constexpr uint32_t kWake = core::ready::kOut | core::ready::kErr | core::ready::kHup;
+  if (progress.waiting && !(stack_.readiness(s) & kWake)) return would_block();
   int err = 0;
   do {
-    auto r = stack_.send(s, Bytes(in + sent, n - sent), now_);
+    auto r = stack_.send(s, Bytes(in + sent, n - sent), now_, more);
     if (r.ok()) {
       sent += r.value();
       continue;
@@ -209,11 +228,12 @@ CallResult SocketCalls::send(core::SocketId s, const void* buf, size_t n, int fl
       break;
     }
     if (dontwait) break;
-    return with(would_block(), note);
+    progress.waiting = true;
+    return would_block();
   } while (sent < n);
-  if (sent > 0 || n == 0) return with(done(static_cast<long>(sent)), note);
-  if (err == 0) return with(fail(EAGAIN), note);
-  CallResult r = with(fail(err), note);
+  if (sent > 0 || n == 0) return done(static_cast<long>(sent));
+  if (err == 0) return fail(EAGAIN);
+  CallResult r = fail(err);
   r.raise_sigpipe = err == EPIPE && !(flags & MSG_NOSIGNAL);
   return r;
 }
@@ -289,15 +309,6 @@ CallResult SocketCalls::setsockopt(core::SocketId s, int level, int name, const 
     if (int err = stack_.set_congestion_control(s, name_buf)) return fail(err);
     return done(0);
   }
-  if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF)) {
-    // Linux accepts any size and clamps it; veer's buffers are fixed until
-    // the [tcp] work, so accept the call like Linux and say so.
-    return with(done(0),
-                {.key = "sockbuf",
-                 .message = "SO_SNDBUF/SO_RCVBUF are accepted but not honoured by veer yet",
-                 .level = level,
-                 .name = name});
-  }
   return with(fail(ENOPROTOOPT), unsupported_option(level, name, false));
 }
 
@@ -321,9 +332,9 @@ CallResult SocketCalls::getsockopt(core::SocketId s, int level, int name, void* 
       case SO_KEEPALIVE:
         return get(core::SockOpt::KeepAlive);
       case SO_SNDBUF:
-        return put_int(stack_.config().tcp.wmem_default, val, len);
+        return get(core::SockOpt::SndBuf);
       case SO_RCVBUF:
-        return put_int(stack_.config().tcp.rmem_default, val, len);
+        return get(core::SockOpt::RcvBuf);
       default:
         break;
     }

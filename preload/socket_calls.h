@@ -62,6 +62,7 @@ struct CallResult {
 struct CallProgress {
   size_t bytes = 0;      // send/recv: bytes moved so far
   bool started = false;  // connect: this call started the handshake; waiting for its end
+  bool waiting = false;  // send: the buffer was full; waiting for it to be writable
 };
 
 class SocketCalls {

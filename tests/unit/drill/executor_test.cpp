@@ -104,9 +104,9 @@ TEST(DrillExecutor, TimersFireAtTheirVirtualDeadlines) {
 
 TEST(DrillExecutor, UnsupportedThingsAreReportedNotSkipped) {
   std::string s(kPassiveOpen);
-  Outcome o = run(s + "+0 setsockopt(4, SOL_TCP, TCP_CORK, [1], 4) = 0\n");
+  Outcome o = run(s + "+0 setsockopt(4, SOL_TCP, TCP_WINDOW_CLAMP, [1000], 4) = 0\n");
   EXPECT_EQ(o.status, Outcome::Status::Unsupported);
-  EXPECT_EQ(o.reason, "setsockopt(TCP_CORK) is not supported by veer yet");
+  EXPECT_EQ(o.reason, "setsockopt(TCP_WINDOW_CLAMP) is not supported by veer yet");
   o = run(s + "+0 %{ assert tcpi_snd_cwnd == 10 }%\n");
   EXPECT_EQ(o.status, Outcome::Status::Unsupported);
   o = run("`ip link show`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
