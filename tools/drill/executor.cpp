@@ -14,6 +14,7 @@
 #include "tools/drill/stack_host.h"
 #include "tools/drill/syscalls.h"
 #include "tools/drill/sysctls.h"
+#include "tools/drill/tcpi_assert.h"
 #include "tools/drill/timing.h"
 
 namespace veer::drill {
@@ -136,9 +137,7 @@ class Executor {
     } else if (auto* cmd = std::get_if<CommandSpec>(&e.action)) {
       out = run_command(e, *cmd, t);
     } else if (auto* code = std::get_if<CodeSpec>(&e.action)) {
-      out = unsupported(e, code->code.find("tcpi_") != std::string::npos
-                               ? "%{ }% block asserting tcpi_* fields: veer has no TCP_INFO yet"
-                               : "%{ }% Python block");
+      out = run_code(e, *code, t);
     } else if (auto* u = std::get_if<UnsupportedSpec>(&e.action)) {
       out = unsupported(e, u->what);
     }
@@ -329,6 +328,26 @@ class Executor {
     }
     if (auto o = apply_command(cmd.command, e.line)) return o;
     rebuild_stack();
+    return std::nullopt;
+  }
+
+  // packetdrill reads TCP_INFO from the socket under test when a %{ }%
+  // block's time comes, and runs the block with its fields.
+  std::optional<Outcome> run_code(const Event& e, const CodeSpec& code, const ResolvedTime& t) {
+    if (auto o = reach(e, t, "code")) return o;
+    auto sock = calls_.socket_of(flows_.under_test());
+    if (!sock) return fail(e, "%{ }% block with no socket under test", "", "");
+    auto info = host_->stack().tcp_info(*sock, host_->now());
+    if (!info) return fail(e, "%{ }% block: the socket under test is gone", "", "");
+    CodeOutcome r = run_tcpi_asserts(code.code, *info);
+    switch (r.kind) {
+      case CodeOutcome::Kind::Pass:
+        return std::nullopt;
+      case CodeOutcome::Kind::Fail:
+        return fail(e, "assertion failed: " + r.what, "", "");
+      case CodeOutcome::Kind::Unsupported:
+        return unsupported(e, r.what);
+    }
     return std::nullopt;
   }
 

@@ -43,6 +43,14 @@ std::optional<Time> SyscallRunner::deadline() const {
   return call_ ? call_->deadline : std::nullopt;
 }
 
+std::optional<core::SocketId> SyscallRunner::socket_of(const Flow* flow) const {
+  if (!flow) return std::nullopt;
+  for (const auto& [fd, f] : fds_) {
+    if (f.flow == flow) return f.sock;
+  }
+  return std::nullopt;
+}
+
 CallStep SyscallRunner::fd_arg(const std::vector<Expr>& args, size_t i, Call& c) {
   long long fd = 0;
   std::string why;

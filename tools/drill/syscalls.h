@@ -53,6 +53,9 @@ class SyscallRunner {
   bool in_flight() const { return call_.has_value(); }
   // When the call in flight stops waiting by itself (poll()'s timeout).
   std::optional<Time> deadline() const;
+  // The socket whose connection `flow` is (the accepted one for a passive
+  // open), if the script has a descriptor for it.
+  std::optional<core::SocketId> socket_of(const Flow* flow) const;
 
  private:
   enum class Op : uint8_t {

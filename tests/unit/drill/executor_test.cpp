@@ -107,12 +107,23 @@ TEST(DrillExecutor, UnsupportedThingsAreReportedNotSkipped) {
   Outcome o = run(s + "+0 setsockopt(4, SOL_TCP, TCP_WINDOW_CLAMP, [1000], 4) = 0\n");
   EXPECT_EQ(o.status, Outcome::Status::Unsupported);
   EXPECT_EQ(o.reason, "setsockopt(TCP_WINDOW_CLAMP) is not supported by veer yet");
-  o = run(s + "+0 %{ assert tcpi_snd_cwnd == 10 }%\n");
+  o = run(s + "+0 %{ print(tcpi_snd_cwnd) }%\n");
   EXPECT_EQ(o.status, Outcome::Status::Unsupported);
   o = run("`ip link show`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
   EXPECT_EQ(o.status, Outcome::Status::Unsupported);
   o = run("0 epoll_create(1) = 5\n");
   EXPECT_EQ(o.reason, "system call epoll_create()");
+}
+
+TEST(DrillExecutor, CodeBlocksAssertOnTheSocketUnderTestsTcpInfo) {
+  std::string s(kPassiveOpen);
+  s += "+0 write(4, ..., 20000) = 20000\n"
+       "+0 > P. 1:10001(10000) ack 1\n";
+  Outcome o = run(s + "+0 %{ assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd }%\n");
+  EXPECT_EQ(o.status, Outcome::Status::Pass) << o.reason;
+  o = run(s + "+0 %{ assert tcpi_snd_cwnd == 20, tcpi_snd_cwnd }%\n");
+  EXPECT_EQ(o.status, Outcome::Status::Fail);
+  EXPECT_NE(o.reason.find("tcpi_snd_cwnd = 10"), std::string::npos) << o.reason;
 }
 
 TEST(DrillExecutor, SysctlsBecomeKnobs) {
