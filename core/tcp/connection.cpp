@@ -904,7 +904,8 @@ void TcpConnection::negotiate_options(const wire::TcpOptions& peer, bool we_offe
   } else {
     snd_wscale_ = 0;
     rcv_wscale_ = 0;  // never scale what the peer cannot unscale
-    window_clamp_ = std::min(window_clamp_, kMaxUnscaledWindow);
+    window_clamp_ =
+        window_clamp_ ? std::min(window_clamp_, kMaxUnscaledWindow) : kMaxUnscaledWindow;
   }
   ts_ok_ = peer.timestamp.has_value() && t.timestamps != 0;
   if (ts_ok_) {

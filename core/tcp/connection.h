@@ -100,8 +100,6 @@ class TcpConnection {
   bool finished() const { return state_ == TcpState::Closed; }
   size_t bytes_readable() const { return rcv_buf_.size(); }
   size_t bytes_unacked() const { return snd_buf_.size(); }
-  // SIOCOUTQNSD: written but not yet sent.
-  size_t bytes_unsent() const { return write_seq() - snd_nxt_; }
   bool was_established() const { return was_established_; }
   // TCP_INFO (tcp_get_info()).
   TcpInfo info(Time now) const;
