@@ -1,4 +1,4 @@
-// A byte ring with a fixed capacity: the send and receive buffers of a
+// A byte ring that grows on demand: the send and receive buffers of a
 // connection. Storage comes from the stack's memory resource.
 #pragma once
 
@@ -40,9 +40,9 @@ class ByteRing {
     std::memcpy(out.data() + first, buf_.data(), n - first);
     return n;
   }
-  // Grows the ring to `capacity` bytes (never shrinks), keeping the data:
-  // the buffers start small and grow with the connection (Linux's
-  // tcp_sndbuf_expand() and receive-buffer auto-tuning).
+  // Grows the ring to `capacity` bytes (never shrinks), keeping the data.
+  // The socket buffer limits (sk_sndbuf, sk_rcvbuf) are the connection's
+  // to enforce; the ring grows to hold what they admit.
   void grow(size_t capacity) {
     if (capacity <= buf_.size()) return;
     std::pmr::vector<std::byte> bigger(capacity, buf_.get_allocator());
