@@ -60,6 +60,7 @@ struct Socket {
   size_t embryonic = 0;               // children in SYN_RECEIVED
   std::optional<Time> last_overflow;  // when the SYN queue last overflowed
   std::pmr::deque<TcpConnection*> accept_queue;
+  uint64_t enqueued = 0;  // connections ever queued for accept (event_count)
 };
 
 struct TimerEntry {
@@ -179,6 +180,7 @@ struct Stack::Impl : SegmentOutput {
         if (l) --l->embryonic;
         if (c->state() != TcpState::Closed && l) {
           l->accept_queue.push_back(c);
+          ++l->enqueued;
           r.queued = true;
         } else {
           r.listener.reset();
@@ -659,6 +661,7 @@ struct Stack::Impl : SegmentOutput {
                              co.wscale == 0xf ? std::nullopt : std::optional<uint8_t>(co.wscale),
                              now);
     l.accept_queue.push_back(r.conn);
+    ++l.enqueued;
     r.queued = true;
     r.listener = id_of(l);
     after_event(tuple);
@@ -1110,6 +1113,13 @@ size_t Stack::bytes_readable(SocketId id) const {
 size_t Stack::bytes_unacked(SocketId id) const {
   Socket* s = impl_->get(id);
   return s && s->conn ? s->conn->bytes_unacked() : 0;
+}
+
+uint64_t Stack::event_count(SocketId id) const {
+  Socket* s = impl_->get(id);
+  if (!s) return 0;
+  if (s->kind == SocketKind::Listener) return s->enqueued;
+  return s->conn ? s->conn->segments_received() : 0;
 }
 
 size_t Stack::connection_count() const {

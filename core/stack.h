@@ -97,6 +97,11 @@ class Stack {
   Errno close(SocketId s, Time now);
 
   uint32_t readiness(SocketId s) const;
+  // Grows with every event that can change a socket's readiness: a segment
+  // received (data, ACK, FIN) or a connection queued for accept. Edge-
+  // triggered waits report a ready socket again only when this moved, as
+  // Linux's wakeups on each sk_data_ready/sk_write_space do.
+  uint64_t event_count(SocketId s) const;
   // SO_ERROR: the pending error, cleared by reading it.
   int take_error(SocketId s);
   Errno set_option(SocketId s, SockOpt opt, int value);

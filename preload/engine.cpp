@@ -109,11 +109,16 @@ Time Engine::now() const {
 
 FdEntry* Engine::find(int fd) {
   auto it = fds_.find(fd);
-  return it == fds_.end() ? nullptr : &it->second;
+  return it == fds_.end() ? nullptr : it->second.get();
 }
 
-void Engine::track(int fd, bool on) {
-  if (fd >= 0 && fd < kMaxFds) tracked_[fd].store(on ? 1 : 0, std::memory_order_release);
+FdRef Engine::ref(int fd) {
+  auto it = fds_.find(fd);
+  return it == fds_.end() ? nullptr : it->second;
+}
+
+void Engine::set_track(int fd, Track t) {
+  if (fd >= 0 && fd < kMaxFds) tracked_[fd].store(t, std::memory_order_release);
 }
 
 bool Engine::serves(Ipv4Addr addr) const {
@@ -129,10 +134,11 @@ void Engine::on_tcp_socket(int fd, bool nonblock) {
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  FdEntry entry;
-  entry.nonblock = nonblock;
+  auto entry = std::make_shared<FdEntry>();
+  entry->nonblock = nonblock;
+  entry->fd_refs = 1;
   fds_[fd] = std::move(entry);
-  track(fd, true);
+  set_track(fd, kPending);
 }
 
 int Engine::start_locked() {
@@ -160,6 +166,8 @@ int Engine::start_locked() {
     start_error_ = errno;
     return start_error_;
   }
+  set_track(wake_fd_, kInternal);
+  set_track(device_->pollable_fd(), kInternal);
   io_ = std::thread([this] { io_loop(); });
   started_ = true;
   VEER_LOG(Info, "stack up on %s: %s, MAC %s, MTU %u", device_->name().c_str(),
@@ -205,7 +213,7 @@ void Engine::io_loop() {
       }
     }
     stack_->poll(t);
-    cv_.notify_all();
+    notify_locked();
   }
 }
 
@@ -221,45 +229,106 @@ void Engine::kick_locked() {
 
 int Engine::adopt_locked(int fd, FdEntry& e) {
   if (int err = start_locked()) return err;
+  // What the kernel socket was told before it became veer's and veer must
+  // keep: the timeouts (options veer carries are in e.options).
+  for (auto [name, out] : {std::pair{SO_RCVTIMEO, &e.rcv_timeout}, {SO_SNDTIMEO, &e.snd_timeout}}) {
+    timeval tv{};
+    socklen_t len = sizeof tv;
+    if (real::getsockopt(fd, SOL_SOCKET, name, &tv, &len) == 0)
+      *out = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  }
   core::SocketId s = stack_->tcp_socket().value();
   for (const auto& [opt, value] : e.options) stack_->set_option(s, opt, value);
   if (!e.congestion.empty()) stack_->set_congestion_control(s, e.congestion);
-  // Put an eventfd in place of the kernel socket at the same number: the fd
-  // stays reserved, and its readiness can later mirror the veer socket's.
-  int fd_flags = real::fcntl(fd, F_GETFD, 0);
+  // Put an eventfd in place of the kernel socket at the same number (and at
+  // every dup of it): the numbers stay reserved, and the kernel socket goes.
   int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) {
     int err = errno;
     stack_->close(s, now());
     return err;
   }
-  if (dup3(efd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
-    int err = errno;
-    real::close(efd);
-    stack_->close(s, now());
-    return err;
+  std::vector<int> numbers;
+  for (const auto& [n, r] : fds_)
+    if (r.get() == &e) numbers.push_back(n);
+  for (int n : numbers) {
+    int fd_flags = real::fcntl(n, F_GETFD, 0);
+    if (real::dup3(efd, n, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+      int err = errno;
+      real::close(efd);
+      stack_->close(s, now());
+      return err;
+    }
   }
   real::close(efd);
   e.kind = FdEntry::Kind::Veer;
   e.sock = s;
+  for (int n : numbers) {
+    set_track(n, kVeer);
+    // The kernel dropped the socket's epoll registrations with the socket;
+    // the engine serves them from now on.
+    for (auto& [epfd, set] : epolls_) {
+      auto it = set->pending.find(n);
+      if (it == set->pending.end()) continue;
+      set->veer[n] = std::move(it->second);
+      set->pending.erase(it);
+    }
+  }
   return 0;
 }
 
 void Engine::release_to_kernel_locked(int fd, const char* why) {
   VEER_LOG(Debug, "fd %d goes to the kernel: %s", fd, why);
-  fds_.erase(fd);
-  track(fd, false);
+  FdRef r = ref(fd);
+  for (auto it = fds_.begin(); it != fds_.end();) {
+    if (it->second != r) {
+      ++it;
+      continue;
+    }
+    set_track(it->first, kNone);
+    for (auto& [epfd, set] : epolls_) set->pending.erase(it->first);
+    it = fds_.erase(it);
+  }
+}
+
+void Engine::forget_fd_locked(int fd) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return;
+  FdRef r = it->second;
+  fds_.erase(it);
+  set_track(fd, kNone);
+  if (--r->fd_refs > 0) return;
+  // The last fd: the socket closes, and leaves every epoll set, as the
+  // kernel releases a file and its epoll items together.
+  for (auto& [epfd, set] : epolls_) {
+    std::erase_if(set->veer, [&](const auto& kv) { return kv.second.sock == r; });
+    set->pending.erase(fd);
+  }
+  if (r->kind == FdEntry::Kind::Veer) {
+    calls().close(r->sock);
+    kick_locked();
+  }
 }
 
 // --- Socket calls --------------------------------------------------------------
 //
 // Each call below decides between the kernel and veer, and for a veer socket
-// runs SocketCalls (preload/socket_calls.h) under the lock, waiting on the
-// condition variable while an attempt would block.
+// runs SocketCalls (preload/socket_calls.h) under the lock, waiting for the
+// stack to move while an attempt would block.
 
 SocketCalls Engine::calls() {
   return SocketCalls(*stack_, now());
 }
+
+namespace {
+
+// When a blocking call with SO_RCVTIMEO/SO_SNDTIMEO must give up.
+std::optional<Time> deadline_after(Time now, Time timeout) {
+  if (timeout <= Time::zero()) return std::nullopt;
+  return now + timeout;
+}
+
+}  // namespace
 
 int Engine::bind(int fd, const sockaddr* addr, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
@@ -296,9 +365,10 @@ int Engine::listen(int fd, int backlog) {
 
 int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   std::unique_lock<std::mutex> lk(mu_);
-  FdEntry* e = find(fd);
+  FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::accept4(fd, addr, len, flags);
+  std::optional<Time> deadline = deadline_after(now(), e->rcv_timeout);
   for (;;) {
     CallResult r = calls().accept4(e->sock, flags, e->nonblock);
     if (r.failed()) return static_cast<int>(finish(r));
@@ -311,25 +381,25 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
         kick_locked();
         return fail(err);
       }
-      FdEntry entry;
-      entry.kind = FdEntry::Kind::Veer;
-      entry.nonblock = (flags & SOCK_NONBLOCK) != 0;
-      entry.sock = r.accepted;
+      auto entry = std::make_shared<FdEntry>();
+      entry->kind = FdEntry::Kind::Veer;
+      entry->nonblock = (flags & SOCK_NONBLOCK) != 0;
+      entry->sock = r.accepted;
+      entry->fd_refs = 1;
       fds_[nfd] = std::move(entry);
-      track(nfd, true);
+      set_track(nfd, kVeer);
       fill_sockaddr(r.peer, addr, len);
       VEER_LOG(Debug, "fd %d accepted %s on fd %d", nfd, r.peer.to_string().c_str(), fd);
       return nfd;
     }
-    cv_.wait(lk);
-    e = find(fd);
-    if (!e) return fail(EBADF);
+    if (int err = wait_locked(lk, deadline)) return fail(err == ETIMEDOUT ? EAGAIN : err);
+    if (ref(fd) != e) return fail(EBADF);
   }
 }
 
 int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
-  FdEntry* e = find(fd);
+  FdRef e = ref(fd);
   if (!e) return lk.unlock(), real::connect(fd, addr, len);
   if (e->kind == FdEntry::Kind::Pending) {
     auto ep = to_endpoint(addr, len);
@@ -344,13 +414,15 @@ int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
     if (int err = adopt_locked(fd, *e)) return fail(err);
     VEER_LOG(Debug, "fd %d is a veer socket (connect %s)", fd, ep->to_string().c_str());
   }
+  std::optional<Time> deadline = deadline_after(now(), e->snd_timeout);
   CallProgress progress;
   CallResult r = calls().connect(e->sock, addr, len, e->nonblock, progress);
   kick_locked();
   while (r.status == CallStatus::WouldBlock) {
-    cv_.wait(lk);
-    e = find(fd);
-    if (!e) return fail(EBADF);
+    // Interrupted or timed out, the handshake goes on (inet_wait_for_connect):
+    // EINTR, or EINPROGRESS after SO_SNDTIMEO.
+    if (int err = wait_locked(lk, deadline)) return fail(err == ETIMEDOUT ? EINPROGRESS : err);
+    if (ref(fd) != e) return fail(EBADF);
     r = calls().connect(e->sock, addr, len, e->nonblock, progress);
   }
   return static_cast<int>(finish(r));
@@ -358,12 +430,13 @@ int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
 
 ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
   std::unique_lock<std::mutex> lk(mu_);
-  FdEntry* e = find(fd);
+  FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) {
     lk.unlock();
     return real::recvfrom(fd, buf, n, flags, nullptr, nullptr);
   }
   bool nonblock = e->nonblock;  // as at the call's start, like the kernel's timeo
+  std::optional<Time> deadline = deadline_after(now(), e->rcv_timeout);
   CallProgress progress;
   for (;;) {
     CallResult r = calls().recv(e->sock, buf, n, flags, nonblock, progress);
@@ -371,28 +444,36 @@ ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
       kick_locked();
       return finish(r);
     }
-    cv_.wait(lk);
-    e = find(fd);
-    if (!e) return progress.bytes ? static_cast<ssize_t>(progress.bytes) : fail(EBADF);
+    // tcp_recvmsg(): a timeout or a signal ends the call with what it has.
+    int err = wait_locked(lk, deadline);
+    if (err == 0 && ref(fd) != e) err = EBADF;
+    if (err) {
+      kick_locked();
+      if (progress.bytes) return static_cast<ssize_t>(progress.bytes);
+      return fail(err == ETIMEDOUT ? EAGAIN : err);
+    }
   }
 }
 
 ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
   std::unique_lock<std::mutex> lk(mu_);
-  FdEntry* e = find(fd);
+  FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) {
     lk.unlock();
     return real::sendto(fd, buf, n, flags, nullptr, 0);
   }
   bool nonblock = e->nonblock;
+  std::optional<Time> deadline = deadline_after(now(), e->snd_timeout);
   CallProgress progress;
   CallResult r = calls().send(e->sock, buf, n, flags, nonblock, progress);
   while (r.status == CallStatus::WouldBlock) {
-    cv_.wait(lk);
-    e = find(fd);
-    if (!e) {
+    kick_locked();
+    int err = wait_locked(lk, deadline);
+    if (err == 0 && ref(fd) != e) err = EBADF;
+    if (err) {
       kick_locked();
-      return progress.bytes > 0 ? static_cast<ssize_t>(progress.bytes) : fail(EBADF);
+      if (progress.bytes) return static_cast<ssize_t>(progress.bytes);
+      return fail(err == ETIMEDOUT ? EAGAIN : err);
     }
     r = calls().send(e->sock, buf, n, flags, nonblock, progress);
   }
@@ -405,6 +486,11 @@ ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
 ssize_t Engine::recvmsg(int fd, msghdr* msg, int flags) {
   size_t total = 0;
   for (size_t i = 0; i < msg->msg_iovlen; ++i) total += msg->msg_iov[i].iov_len;
+  if (msg->msg_iovlen == 1) {
+    ssize_t n = recv(fd, msg->msg_iov[0].iov_base, total, flags);
+    if (n >= 0) msg->msg_namelen = msg->msg_controllen = msg->msg_flags = 0;
+    return n;
+  }
   std::vector<std::byte> tmp(total);
   ssize_t n = recv(fd, tmp.data(), total, flags);
   if (n < 0) return n;
@@ -437,21 +523,30 @@ int Engine::shutdown(int fd, int how) {
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::shutdown(fd, how);
   CallResult r = calls().shutdown(e->sock, how);
   kick_locked();
-  cv_.notify_all();  // readers blocked on this socket see EOF now
+  notify_locked();  // readers blocked on this socket see EOF now
   return static_cast<int>(finish(r));
 }
 
 int Engine::close(int fd) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    FdEntry* e = find(fd);
-    if (e && e->kind == FdEntry::Kind::Veer) {
-      calls().close(e->sock);
-      kick_locked();
+    switch (track_of(fd)) {
+      case kInternal:
+        // A daemon closing every fd it did not open: veer's own must stay.
+        log_once("close-internal",
+                 "the program closed fd %d, which veer uses itself: left open (reported as "
+                 "closed)",
+                 fd);
+        return 0;
+      case kEpoll:
+        epolls_.erase(fd);
+        set_track(fd, kNone);
+        break;
+      default:
+        forget_fd_locked(fd);
+        notify_locked();  // threads blocked on this fd give up with EBADF
+        break;
     }
-    fds_.erase(fd);
-    track(fd, false);
-    cv_.notify_all();  // threads blocked on this fd give up with EBADF
   }
   return real::close(fd);
 }
@@ -469,6 +564,34 @@ int Engine::getpeername(int fd, sockaddr* addr, socklen_t* len) {
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getpeername(fd, addr, len);
   return static_cast<int>(finish(calls().getpeername(e->sock, addr, len)));
 }
+
+namespace {
+
+// SO_RCVTIMEO/SO_SNDTIMEO as sock_set_timeout() reads them.
+int read_timeout(const void* val, socklen_t len, Time& out) {
+  if (!val || len < static_cast<socklen_t>(sizeof(timeval))) return EINVAL;
+  timeval tv;
+  std::memcpy(&tv, val, sizeof tv);
+  if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return EDOM;
+  if (tv.tv_sec < 0) {
+    out = Time(1);  // sock_set_timeout(): a negative time means "don't wait"
+    return 0;
+  }
+  out = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  return 0;
+}
+
+int write_timeout(Time t, void* val, socklen_t* len) {
+  if (!val || !len) return EFAULT;
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t).count();
+  timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+  socklen_t n = std::min<socklen_t>(*len, sizeof tv);
+  std::memcpy(val, &tv, n);
+  *len = n;
+  return 0;
+}
+
+}  // namespace
 
 int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
@@ -494,6 +617,13 @@ int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t l
     }
     return r;
   }
+  if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+    // Blocking is the engine's business: the stack never sees these.
+    Time t{};
+    if (int err = read_timeout(val, len, t)) return fail(err);
+    (name == SO_RCVTIMEO ? e->rcv_timeout : e->snd_timeout) = t;
+    return 0;
+  }
   CallResult r = calls().setsockopt(e->sock, level, name, val, len);
   kick_locked();
   return static_cast<int>(finish(r));
@@ -504,10 +634,19 @@ int Engine::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::getsockopt(fd, level, name, val, len);
+  if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+    Time t = name == SO_RCVTIMEO ? e->rcv_timeout : e->snd_timeout;
+    if (int err = write_timeout(t, val, len)) return fail(err);
+    return 0;
+  }
   return static_cast<int>(finish(calls().getsockopt(e->sock, level, name, val, len)));
 }
 
 int Engine::fcntl(int fd, int cmd, long arg) {
+  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+    if (arg < 0) return fail(EINVAL);
+    return dup(fd, static_cast<int>(arg), cmd == F_DUPFD_CLOEXEC);
+  }
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (e && cmd == F_SETFL) e->nonblock = (arg & O_NONBLOCK) != 0;

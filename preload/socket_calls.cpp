@@ -361,6 +361,9 @@ CallResult SocketCalls::getsockopt(core::SocketId s, int level, int name, void* 
 
 CallResult SocketCalls::ioctl(core::SocketId s, unsigned long request, int* out) {
   if (!out) return fail(EFAULT);
+  // tcp_ioctl(): a listener has no queues to measure.
+  if ((request == SIOCINQ || request == SIOCOUTQ) && stack_.state(s) == core::TcpState::Listen)
+    return fail(EINVAL);
   switch (request) {
     case SIOCINQ:  // == FIONREAD
       *out = static_cast<int>(stack_.bytes_readable(s));

@@ -94,6 +94,7 @@ class TcpConnection {
   bool orphaned() const { return orphaned_; }
   // Nothing left to do: the stack may free it (once the program let go).
   bool finished() const { return state_ == TcpState::Closed; }
+  uint32_t segments_received() const { return segs_in_; }
   size_t bytes_readable() const { return rcv_buf_.size(); }
   size_t bytes_unacked() const { return snd_buf_.size(); }
   bool was_established() const { return was_established_; }
