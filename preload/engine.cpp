@@ -72,6 +72,11 @@ Engine& Engine::get() {
 }
 
 Engine::Engine() {
+  // fork(): the child gets a consistent copy of the engine (the lock is
+  // taken across the fork), but no I/O thread and no share in the parent's
+  // stack: its veer sockets become inherited ones that it can only close.
+  pthread_atfork([] { Engine::get().mu_.lock(); }, [] { Engine::get().mu_.unlock(); },
+                 [] { Engine::get().after_fork_in_child(); });
   std::vector<std::string> sources;
   if (auto err = load_config(config_, &sources)) {
     std::string msg = "veer: " + err->message + "\n";
@@ -142,6 +147,12 @@ void Engine::on_tcp_socket(int fd, bool nonblock) {
 }
 
 int Engine::start_locked() {
+  if (forked_child_) {
+    log_once("fork-start",
+             "a forked child cannot open veer's device while its parent runs the stack: new veer "
+             "sockets here fail with ENETDOWN (sharing across fork is not built yet)");
+    return ENETDOWN;
+  }
   if (started_) return 0;
   if (start_error_) return start_error_;
   std::string name = config_.device_name();
@@ -218,7 +229,7 @@ void Engine::io_loop() {
 }
 
 void Engine::kick_locked() {
-  if (!started_) return;
+  if (!started_ || forked_child_) return;
   std::optional<Time> d = stack_->next_deadline();
   if (d && (!io_sleep_until_ || *d < *io_sleep_until_)) {
     io_sleep_until_ = d;
@@ -298,6 +309,8 @@ void Engine::forget_fd_locked(int fd) {
   fds_.erase(it);
   set_track(fd, kNone);
   if (--r->fd_refs > 0) return;
+  // A forked child closing what it inherited: the parent still has it.
+  if (r->kind == FdEntry::Kind::Inherited) return;
   // The last fd: the socket closes, and leaves every epoll set, as the
   // kernel releases a file and its epoll items together.
   for (auto& [epfd, set] : epolls_) {
@@ -318,6 +331,14 @@ void Engine::forget_fd_locked(int fd) {
 
 SocketCalls Engine::calls() {
   return SocketCalls(*stack_, now());
+}
+
+int Engine::refuse_inherited(int fd) {
+  log_once("fork-inherited",
+           "fd %d is a veer socket inherited across fork(): veer does not share sockets between "
+           "processes yet, so only close() works on it here (EOPNOTSUPP)",
+           fd);
+  return fail(EOPNOTSUPP);
 }
 
 namespace {
@@ -347,6 +368,7 @@ int Engine::bind(int fd, const sockaddr* addr, socklen_t len) {
     if (int err = adopt_locked(fd, *e)) return fail(err);
     VEER_LOG(Debug, "fd %d is a veer socket (bind %s)", fd, ep->to_string().c_str());
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   return static_cast<int>(finish(calls().bind(e->sock, addr, len)));
 }
 
@@ -360,6 +382,7 @@ int Engine::listen(int fd, int backlog) {
     lk.unlock();
     return real::listen(fd, backlog);
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   return static_cast<int>(finish(calls().listen(e->sock, backlog)));
 }
 
@@ -368,6 +391,7 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::accept4(fd, addr, len, flags);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   std::optional<Time> deadline = deadline_after(now(), e->rcv_timeout);
   for (;;) {
     CallResult r = calls().accept4(e->sock, flags, e->nonblock);
@@ -414,6 +438,7 @@ int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
     if (int err = adopt_locked(fd, *e)) return fail(err);
     VEER_LOG(Debug, "fd %d is a veer socket (connect %s)", fd, ep->to_string().c_str());
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   std::optional<Time> deadline = deadline_after(now(), e->snd_timeout);
   CallProgress progress;
   CallResult r = calls().connect(e->sock, addr, len, e->nonblock, progress);
@@ -435,6 +460,7 @@ ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
     lk.unlock();
     return real::recvfrom(fd, buf, n, flags, nullptr, nullptr);
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   bool nonblock = e->nonblock;  // as at the call's start, like the kernel's timeo
   std::optional<Time> deadline = deadline_after(now(), e->rcv_timeout);
   CallProgress progress;
@@ -462,6 +488,7 @@ ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
     lk.unlock();
     return real::sendto(fd, buf, n, flags, nullptr, 0);
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   bool nonblock = e->nonblock;
   std::optional<Time> deadline = deadline_after(now(), e->snd_timeout);
   CallProgress progress;
@@ -521,6 +548,7 @@ int Engine::shutdown(int fd, int how) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::shutdown(fd, how);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   CallResult r = calls().shutdown(e->sock, how);
   kick_locked();
   notify_locked();  // readers blocked on this socket see EOF now
@@ -555,6 +583,7 @@ int Engine::getsockname(int fd, sockaddr* addr, socklen_t* len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getsockname(fd, addr, len);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   return static_cast<int>(finish(calls().getsockname(e->sock, addr, len)));
 }
 
@@ -562,6 +591,7 @@ int Engine::getpeername(int fd, sockaddr* addr, socklen_t* len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getpeername(fd, addr, len);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   return static_cast<int>(finish(calls().getpeername(e->sock, addr, len)));
 }
 
@@ -617,6 +647,7 @@ int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t l
     }
     return r;
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
     // Blocking is the engine's business: the stack never sees these.
     Time t{};
@@ -634,6 +665,7 @@ int Engine::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::getsockopt(fd, level, name, val, len);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
     Time t = name == SO_RCVTIMEO ? e->rcv_timeout : e->snd_timeout;
     if (int err = write_timeout(t, val, len)) return fail(err);
@@ -660,9 +692,18 @@ int Engine::fcntl(int fd, int cmd, long arg) {
   return static_cast<int>(finish(r));
 }
 
+void Engine::after_fork_in_child() {
+  mu_.unlock();  // taken by this very thread in the prepare handler
+  forked_child_ = true;
+  waiters_.clear();  // their threads did not come along
+  io_sleep_until_.reset();
+  for (auto& [fd, r] : fds_)
+    if (r->kind == FdEntry::Kind::Veer) r->kind = FdEntry::Kind::Inherited;
+}
+
 void Engine::linger_at_exit() {
   std::unique_lock<std::mutex> lk(mu_);
-  if (!started_) return;
+  if (!started_ || forked_child_) return;
   auto until = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(config_.get_int("exit_linger_ms"));
   while (stack_->connections_with_pending_output() > 0) {

@@ -40,7 +40,9 @@ namespace veer::preload {
 // struct file): O_NONBLOCK and the timeouts are per open socket, as on Linux;
 // FD_CLOEXEC stays with each fd (the kernel keeps it).
 struct FdEntry {
-  enum class Kind : uint8_t { Pending, Veer };
+  // Inherited: a veer socket in a forked child, which has no share in the
+  // parent's stack (yet): close() works, everything else is EOPNOTSUPP.
+  enum class Kind : uint8_t { Pending, Veer, Inherited };
   Kind kind = Kind::Pending;
   bool nonblock = false;
   // Options set while still a kernel socket, replayed on the veer socket.
@@ -181,6 +183,8 @@ class Engine {
   int collect_epoll_locked(EpollSet& set, epoll_event* evs, int max);
   uint32_t poll_mask_locked(const FdEntry& e) const;
   void io_loop();
+  void after_fork_in_child();
+  int refuse_inherited(int fd);
   bool serves(Ipv4Addr addr) const;
 
   config::Config config_;
@@ -193,6 +197,7 @@ class Engine {
   std::unordered_map<int, std::shared_ptr<EpollSet>> epolls_;
   std::vector<int> waiters_;  // eventfds of the threads waiting in wait_locked
   bool started_ = false;
+  bool forked_child_ = false;
   int start_error_ = 0;
   std::unique_ptr<netdev::Device> device_;
   std::unique_ptr<DeviceSink> sink_;

@@ -113,6 +113,7 @@ int Engine::wait_locked(std::unique_lock<std::mutex>& lk, std::optional<Time> de
 // --- Readiness -----------------------------------------------------------------
 
 uint32_t Engine::poll_mask_locked(const FdEntry& e) const {
+  if (e.kind == FdEntry::Kind::Inherited) return POLLERR | POLLHUP;  // unusable here
   if (e.kind != FdEntry::Kind::Veer) return 0;
   uint32_t m = stack_->readiness(e.sock);
   // tcp_poll() sets the NORM bits with the plain ones.
@@ -462,6 +463,7 @@ int Engine::ioctl(int fd, unsigned long request, void* arg) {
     default:
       break;
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   int value = 0;
   CallResult r = calls().ioctl(e->sock, request, &value);
   if (r.done() && !r.err && arg) std::memcpy(arg, &value, sizeof value);
