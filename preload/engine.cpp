@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -48,6 +49,91 @@ long finish(const CallResult& r) {
   report(r.unsupported);
   if (r.err) return fail(r.err);
   return r.ret;
+}
+
+// TCP_DEFER_ACCEPT is kept as a number of SYN-ACK retransmissions and read
+// back as the seconds they span (secs_to_retrans()/retrans_to_secs(), with
+// TCP_TIMEOUT_INIT 1 s and TCP_RTO_MAX 120 s).
+int defer_accept_rounded(int secs) {
+  if (secs <= 0) return 0;
+  // secs_to_retrans(): rounds until the cumulated timeouts reach secs.
+  int retrans = 1;
+  for (int timeout = 1, period = 1; secs > period && retrans < 255; ++retrans) {
+    timeout = std::min(timeout * 2, 120);
+    period += timeout;
+  }
+  // retrans_to_secs(): the time those rounds span.
+  int timeout = 1, period = 1;
+  while (--retrans) {
+    timeout = std::min(timeout * 2, 120);
+    period += timeout;
+  }
+  return period;
+}
+
+// SO_RCVTIMEO/SO_SNDTIMEO as sock_set_timeout() reads them.
+int read_timeout(const void* val, socklen_t len, Time& out) {
+  if (!val || len < static_cast<socklen_t>(sizeof(timeval))) return EINVAL;
+  timeval tv;
+  std::memcpy(&tv, val, sizeof tv);
+  if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return EDOM;
+  if (tv.tv_sec < 0) {
+    out = Time(1);  // sock_set_timeout(): a negative time means "don't wait"
+    return 0;
+  }
+  out = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  return 0;
+}
+
+int write_timeout(Time t, void* val, socklen_t* len) {
+  if (!val || !len) return EFAULT;
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t).count();
+  timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+  socklen_t n = std::min<socklen_t>(*len, sizeof tv);
+  std::memcpy(val, &tv, n);
+  *len = n;
+  return 0;
+}
+
+std::vector<std::pair<int, int>> kept_options() {
+  return {{SOL_SOCKET, SO_REUSEPORT},
+          {SOL_SOCKET, SO_RCVLOWAT},
+          {IPPROTO_TCP, TCP_QUICKACK},
+          {IPPROTO_TCP, TCP_DEFER_ACCEPT},
+          {IPPROTO_IP, IP_TOS}};
+}
+
+int kept_default(int level, int name) {
+  if (level == SOL_SOCKET && name == SO_RCVLOWAT) return 1;
+  if (level == IPPROTO_TCP && name == TCP_QUICKACK) return 1;
+  return 0;
+}
+
+// Stores one of the kept options the way Linux normalises it; false if
+// (level, name) is not one of them.
+bool keep_option(FdEntry& e, int level, int name, int v, const char** note) {
+  auto is = [&](int l, int n) { return level == l && name == n; };
+  if (is(SOL_SOCKET, SO_REUSEPORT)) {
+    v = v != 0;
+    *note = "SO_REUSEPORT is recorded, but veer does not yet let several listeners share a port";
+  } else if (is(SOL_SOCKET, SO_RCVLOWAT)) {
+    if (v < 0) v = INT_MAX;  // sk_setsockopt(): negative means "as much as fits"
+    if (v == 0) v = 1;
+    *note = v == 1 ? nullptr : "SO_RCVLOWAT is recorded, but reads and poll do not wait for it yet";
+  } else if (is(IPPROTO_TCP, TCP_QUICKACK)) {
+    v = v != 0;
+    *note = nullptr;  // a hint: veer's delayed ACKs already quick-ACK at the start
+  } else if (is(IPPROTO_TCP, TCP_DEFER_ACCEPT)) {
+    v = defer_accept_rounded(v);
+    *note = v ? "TCP_DEFER_ACCEPT is recorded, but accept() does not wait for data yet" : nullptr;
+  } else if (is(IPPROTO_IP, IP_TOS)) {
+    v &= ~3;  // do_ip_setsockopt(): TCP keeps the ECN bits its own
+    *note = v ? "IP_TOS is recorded, but veer's packets do not carry it yet" : nullptr;
+  } else {
+    return false;
+  }
+  e.kept[{level, name}] = v;
+  return true;
 }
 
 }  // namespace
@@ -247,6 +333,12 @@ int Engine::adopt_locked(int fd, FdEntry& e) {
     socklen_t len = sizeof tv;
     if (real::getsockopt(fd, SOL_SOCKET, name, &tv, &len) == 0)
       *out = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  }
+  for (auto [level, name] : kept_options()) {
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (real::getsockopt(fd, level, name, &v, &len) == 0 && v != kept_default(level, name))
+      e.kept[{level, name}] = v;
   }
   core::SocketId s = stack_->tcp_socket().value();
   for (const auto& [opt, value] : e.options) stack_->set_option(s, opt, value);
@@ -595,34 +687,6 @@ int Engine::getpeername(int fd, sockaddr* addr, socklen_t* len) {
   return static_cast<int>(finish(calls().getpeername(e->sock, addr, len)));
 }
 
-namespace {
-
-// SO_RCVTIMEO/SO_SNDTIMEO as sock_set_timeout() reads them.
-int read_timeout(const void* val, socklen_t len, Time& out) {
-  if (!val || len < static_cast<socklen_t>(sizeof(timeval))) return EINVAL;
-  timeval tv;
-  std::memcpy(&tv, val, sizeof tv);
-  if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return EDOM;
-  if (tv.tv_sec < 0) {
-    out = Time(1);  // sock_set_timeout(): a negative time means "don't wait"
-    return 0;
-  }
-  out = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
-  return 0;
-}
-
-int write_timeout(Time t, void* val, socklen_t* len) {
-  if (!val || !len) return EFAULT;
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t).count();
-  timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-  socklen_t n = std::min<socklen_t>(*len, sizeof tv);
-  std::memcpy(val, &tv, n);
-  *len = n;
-  return 0;
-}
-
-}  // namespace
-
 int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
@@ -655,6 +719,15 @@ int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t l
     (name == SO_RCVTIMEO ? e->rcv_timeout : e->snd_timeout) = t;
     return 0;
   }
+  if (val && len >= static_cast<socklen_t>(sizeof(int))) {
+    int v;
+    std::memcpy(&v, val, sizeof v);
+    const char* note = nullptr;
+    if (keep_option(*e, level, name, v, &note)) {
+      if (note) log_once(note, "%s", note);
+      return 0;
+    }
+  }
   CallResult r = calls().setsockopt(e->sock, level, name, val, len);
   kick_locked();
   return static_cast<int>(finish(r));
@@ -669,6 +742,16 @@ int Engine::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
   if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
     Time t = name == SO_RCVTIMEO ? e->rcv_timeout : e->snd_timeout;
     if (int err = write_timeout(t, val, len)) return fail(err);
+    return 0;
+  }
+  for (auto [l, n] : kept_options()) {
+    if (l != level || n != name) continue;
+    if (!val || !len) return fail(EFAULT);
+    auto it = e->kept.find({level, name});
+    int v = it == e->kept.end() ? kept_default(level, name) : it->second;
+    socklen_t out = std::min<socklen_t>(*len, sizeof v);
+    std::memcpy(val, &v, out);
+    *len = out;
     return 0;
   }
   return static_cast<int>(finish(calls().getsockopt(e->sock, level, name, val, len)));
@@ -704,6 +787,18 @@ void Engine::after_fork_in_child() {
 void Engine::linger_at_exit() {
   std::unique_lock<std::mutex> lk(mu_);
   if (!started_ || forked_child_) return;
+  // exit() closes every fd, and the kernel then closes each socket whose
+  // last fd went (FIN, or RST with unread data or SO_LINGER 0): do the same
+  // for the sockets the program left open.
+  std::vector<FdRef> open;
+  for (const auto& [fd, r] : fds_)
+    if (r->kind == FdEntry::Kind::Veer && std::find(open.begin(), open.end(), r) == open.end())
+      open.push_back(r);
+  for (const FdRef& r : open) {
+    calls().close(r->sock);
+    r->kind = FdEntry::Kind::Inherited;  // nothing may use it after this
+  }
+  kick_locked();
   auto until = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(config_.get_int("exit_linger_ms"));
   while (stack_->connections_with_pending_output() > 0) {

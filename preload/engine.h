@@ -52,6 +52,9 @@ struct FdEntry {
   std::string congestion;
   core::SocketId sock{};
   int fd_refs = 0;  // fds naming this socket; it closes when the last goes
+  // Options veer keeps and reports but does not act on yet, by (level, name):
+  // SO_REUSEPORT, SO_RCVLOWAT, TCP_QUICKACK, TCP_DEFER_ACCEPT, IP_TOS.
+  std::map<std::pair<int, int>, int> kept;
   // SO_RCVTIMEO / SO_SNDTIMEO; zero waits forever.
   Time rcv_timeout{};
   Time snd_timeout{};

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -253,6 +254,26 @@ int main(int argc, char** argv) {
   close(file);
   free(data);
   free(echo);
+
+  /* Options real programs set and read back, with Linux's normalisation. */
+  struct {
+    int level, name, set, want;
+    const char* what;
+  } opts[] = {
+      {SOL_SOCKET, SO_REUSEPORT, 5, 1, "SO_REUSEPORT reads back as 1"},
+      {SOL_SOCKET, SO_RCVLOWAT, 0, 1, "SO_RCVLOWAT 0 reads back as 1"},
+      {IPPROTO_TCP, TCP_DEFER_ACCEPT, 5, 7,
+       "TCP_DEFER_ACCEPT 5 s reads back as 7 (whole SYN-ACK rounds)"},
+      {IPPROTO_IP, IP_TOS, 0x13, 0x10, "IP_TOS 0x13 reads back without the ECN bits"},
+  };
+  for (size_t i = 0; i < sizeof opts / sizeof opts[0]; ++i) {
+    int v = -1;
+    socklen_t vlen = sizeof v;
+    setsockopt(d, opts[i].level, opts[i].name, &opts[i].set, sizeof(int));
+    getsockopt(d, opts[i].level, opts[i].name, &v, &vlen);
+    check(v == opts[i].want, opts[i].what);
+    if (v != opts[i].want) printf("  (got %d)\n", v);
+  }
 
   /* close_range closes sockets too. */
   int last = connect_to(host, port);
