@@ -236,6 +236,11 @@ constexpr std::array kKnobs = {
          .kind = Kind::Ipv4AddrOrNone,
          .default_value = "10.77.0.1",
          .help = "Next hop for destinations outside the subnet, or none"},
+    Knob{.name = "bridge",
+         .kind = Kind::LinkName,
+         .default_value = "",
+         .help = "veer net up: put the TAP in this bridge, which holds host_address (several "
+                 "veer processes, each on its own TAP, on one network); empty: no bridge"},
     Knob{.name = "mac",
          .kind = Kind::Mac,
          .default_value = "auto",
@@ -364,6 +369,8 @@ std::string accepted_text(const Knob& knob) {
       return "auto, or a unicast MAC address aa:bb:cc:dd:ee:ff";
     case Kind::Device:
       return "tap:NAME, NAME 1..15 characters of A-Z a-z 0-9 _ . -";
+    case Kind::LinkName:
+      return "empty, or 1..15 characters of A-Z a-z 0-9 _ . -";
     case Kind::Enum:
       return std::string(knob.choices);
     case Kind::Path:

@@ -22,6 +22,7 @@ enum class Kind {
   Ipv4AddrOrNone,  // "10.77.0.1" or "none"
   Mac,             // "auto" or "aa:bb:cc:dd:ee:ff"
   Device,          // "tap:NAME"
+  LinkName,        // an interface name, or empty for none
   Enum,            // one word of `choices`
   Path,            // any text, may be empty; names a file
   String,          // any text, may be empty

@@ -164,6 +164,10 @@ CheckedValue check_value(const Knob& knob, std::string_view value) {
       return check_mac(knob, value);
     case Kind::Device:
       return check_device(knob, value);
+    case Kind::LinkName:
+      if (!value.empty() && !valid_ifname(value))
+        return refused(knob, "bad interface name '" + std::string(value) + "'");
+      return good(std::string(value));
     case Kind::Enum:
       return check_enum(knob, value);
     case Kind::Path:

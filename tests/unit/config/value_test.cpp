@@ -164,6 +164,15 @@ TEST(DeviceKnob, Refusals) {
   EXPECT_NE(refusal("device", "tap:.."), "");
 }
 
+TEST(LinkNameKnob, EmptyOrAnInterfaceName) {
+  EXPECT_EQ(stored("bridge", ""), "");
+  EXPECT_EQ(stored("bridge", "veerbr0"), "veerbr0");
+  EXPECT_EQ(refusal("bridge", "br/0"),
+            "/etc/veer.conf:12: bridge = br/0: bad interface name 'br/0' (accepted: empty, or "
+            "1..15 characters of A-Z a-z 0-9 _ . -)");
+  EXPECT_NE(refusal("bridge", "1234567890123456"), "");
+}
+
 TEST(EnumKnob, AcceptsOnlyItsWords) {
   for (std::string_view level : {"error", "warn", "info", "debug", "trace"}) {
     EXPECT_EQ(stored("log", level), level);
