@@ -539,17 +539,30 @@ struct Stack::Impl : SegmentOutput {
       return;
     }
     if (!h.has(wire::tcpflag::kSyn)) return;
-    // tcp_conn_request(): a full SYN queue calls for a cookie (or a drop
-    // without them); a full accept queue drops the SYN either way.
-    bool syn_queue_full =
-        l.embryonic >= static_cast<size_t>(std::max(config.tcp.max_syn_backlog, 1));
-    bool want_cookie = config.tcp.syncookies == 2 || syn_queue_full;
-    if (want_cookie && config.tcp.syncookies == 0) {
-      ++counters.tcp_listen_overflows;
+    // tcp_conn_request(): the SYN queue's limit is the listen() backlog, and
+    // it is full with more requests than that (inet_csk_reqsk_queue_is_full(),
+    // `>` since Linux 6.14); then a cookie, or a drop without them. A SYN
+    // taking over a TIME_WAIT 4-tuple skips this. A full accept queue drops
+    // the SYN either way.
+    const int syncookies = config.tcp.syncookies;
+    const size_t max_ack_backlog = static_cast<size_t>(l.backlog - 1);
+    const bool syn_queue_full = l.embryonic > max_ack_backlog;
+    const bool want_cookie = !isn && (syncookies == 2 || syn_queue_full) && syncookies != 0;
+    if (!isn && syn_queue_full && syncookies == 0) {
+      ++counters.tcp_req_queue_full_drops;
       return;
     }
     if (l.accept_queue.size() >= static_cast<size_t>(l.backlog)) {
       ++counters.tcp_listen_overflows;
+      return;
+    }
+    // tcp_max_syn_backlog is no queue limit: without cookies, its last
+    // quarter is kept for peers proven alive (tcp_peer_is_proven(); veer
+    // keeps no per-destination metrics, so none is).
+    const auto max_syn_backlog = static_cast<size_t>(std::max(config.tcp.max_syn_backlog, 0));
+    if (!want_cookie && !isn && syncookies == 0 &&
+        max_syn_backlog < l.embryonic + (max_syn_backlog >> 2)) {
+      ++counters.tcp_req_queue_full_drops;
       return;
     }
     if (want_cookie) {

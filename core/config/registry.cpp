@@ -102,8 +102,9 @@ constexpr std::array kKnobs = {
          .default_value = "1024",
          .min = 0,
          .max = INT_MAX,
-         .help = "Half-open (SYN_RECV) requests per listener (Linux's default scales with "
-                 "memory; 1024 here)",
+         .help = "Without SYN cookies, the last quarter of this many half-open requests "
+                 "is kept for proven peers; the SYN queue itself holds the listen() backlog "
+                 "(Linux's default scales with memory; 1024 here)",
          .sysctl = true},
     // proc_dointvec_minmax with extra1 = SYSCTL_ONE. Linux does not check the
     // order of the three values; veer does, since min > default or
