@@ -361,7 +361,13 @@ void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time no
     if (h.ack == snd_nxt_) {
       // Simultaneous open: the peer's SYN-ACK for our SYN completes the
       // handshake (tcp_validate_incoming() lets exactly this one through).
-      if (process_ack(seg, now)) process_data_and_fin(seg, now);
+      if (!process_ack(seg, now)) return;
+      // Its SYN was ACKed in our SYN-ACK already: tcp_data_queue() takes it
+      // as a retransmission, ACKed at once with a D-SACK for it.
+      enter_quickack_mode();
+      if (sack_ok_) sack_.on_duplicate(h.seq, h.seq + 1, rcv_nxt_);
+      ack_pending_ = true;
+      process_data_and_fin(seg, now);
       return;
     }
   }

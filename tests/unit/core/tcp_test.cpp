@@ -457,6 +457,45 @@ TEST(TcpActiveOpen, HandshakeThenFirstRepeatedConnectReturnsZeroThenEisconn) {
   EXPECT_EQ(d->payload.size(), 1400u);
 }
 
+TEST(TcpActiveOpen, SimultaneousOpenAcksThePeersSynAckAtOnceWithADsack) {
+  PeerHarness h;
+  auto s = h.stack().tcp_socket().value();
+  h.stack().connect(s, {kIpB, 80}, h.now());
+  auto syn = h.next_segment();
+  ASSERT_TRUE(syn);
+  const uint16_t port = syn->tcp.src_port;
+  const uint32_t iss = syn->tcp.seq;
+  // The peer's SYN crosses ours: a SYN-ACK on our ISN.
+  wire::TcpHeader peer;
+  peer.src_port = 80, peer.dst_port = port, peer.flags = kSyn, peer.seq = 900, peer.window = 65535;
+  peer.options.mss = 1460;
+  peer.options.sack_permitted = true;
+  peer.options.window_scale = 7;
+  h.advance_to(100ms);
+  h.inject(peer);
+  auto synack = h.next_segment();
+  ASSERT_TRUE(synack);
+  EXPECT_EQ(synack->tcp.flags, kSyn | kAck);
+  EXPECT_EQ(synack->tcp.seq, iss);
+  EXPECT_EQ(synack->tcp.ack, 901u);
+  EXPECT_EQ(h.stack().state(s), TcpState::SynReceived);
+  // The peer's SYN-ACK: established, and its SYN, old news by now, is ACKed
+  // at once with a D-SACK (tcp_data_queue()).
+  h.advance_to(200ms);
+  peer.flags = kSyn | kAck, peer.ack = iss + 1;
+  h.inject(peer);
+  EXPECT_EQ(h.stack().state(s), TcpState::Established);
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->tcp.flags, kAck);
+  EXPECT_EQ(ack->tcp.seq, iss + 1);
+  EXPECT_EQ(ack->tcp.ack, 901u);
+  ASSERT_EQ(ack->tcp.options.sack_count, 1);
+  EXPECT_EQ(ack->tcp.options.sack[0].left, 900u);
+  EXPECT_EQ(ack->tcp.options.sack[0].right, 901u);
+  EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), 0);
+}
+
 TEST(TcpBind, AddressInUseUnlessReuseAddrAndTimeWaitRemains) {
   PeerHarness h;
   auto a = h.stack().tcp_socket().value();
