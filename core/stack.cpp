@@ -241,15 +241,18 @@ struct Stack::Impl : SegmentOutput {
   // tcp_twsk_unique(): a connect() may take over a 4-tuple in TIME_WAIT when
   // the peer sent timestamps (so PAWS keeps old duplicates out) and either
   // the program chose the port itself, or tcp_tw_reuse allows it and the
-  // last timestamp is older than tcp_tw_reuse_delay. The new ISN starts
-  // beyond anything the old connection used. Returns that ISN.
+  // TIME_WAIT began more than tcp_tw_reuse_delay ago (time_after32() on
+  // millisecond clocks: strictly after). The new ISN starts beyond anything
+  // the old connection used. Returns that ISN.
   std::optional<uint32_t> time_wait_takeover(const ConnRecord& r, bool port_chosen) const {
     const TcpConnection& c = *r.conn;
     if (c.state() != TcpState::TimeWait || r.has_owner || !c.ts_recent_stamp()) return {};
     if (!port_chosen) {
       // 2 means loopback only, and veer serves no loopback: like 0.
       if (config.tcp.tw_reuse != 1) return {};
-      if (now < *c.ts_recent_stamp() + std::chrono::milliseconds(config.tcp.tw_reuse_delay_ms))
+      using std::chrono::floor;
+      using ms = std::chrono::milliseconds;
+      if (floor<ms>(now) <= floor<ms>(c.time_wait_entered()) + ms(config.tcp.tw_reuse_delay_ms))
         return {};
     }
     uint32_t isn = c.snd_nxt() + 65535 + 2;
@@ -845,10 +848,13 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   }
   FourTuple tuple{local, remote};
   std::optional<uint32_t> iss;
+  std::optional<std::pair<uint32_t, Time>> ts_recent;  // the TIME_WAIT's, taken over
   if (auto it = impl_->conns.find(tuple); it != impl_->conns.end()) {
     if (!it->second.conn->finished()) {
       iss = impl_->time_wait_takeover(it->second, port_chosen);
       if (!iss) return EADDRNOTAVAIL;
+      const TcpConnection& tw = *it->second.conn;
+      ts_recent = {tw.ts_recent(), *tw.ts_recent_stamp()};
     } else if (it->second.has_owner) {
       return EADDRNOTAVAIL;
     }
@@ -877,6 +883,7 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   s->conn = r.conn;
   s->kind = SocketKind::Connection;
   s->phase = ConnectPhase::Connecting;
+  if (ts_recent) r.conn->inherit_ts_recent(ts_recent->first, ts_recent->second);
   r.conn->open_active(now);
   impl_->after_event(tuple);
   return EINPROGRESS;

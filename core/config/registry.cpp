@@ -77,8 +77,8 @@ constexpr std::array kKnobs = {
          .default_value = "1000",
          .min = 1,
          .max = 60000,
-         .help = "Milliseconds after the last timestamp before tcp_tw_reuse may take a "
-                 "TIME_WAIT 4-tuple (Linux 6.13+)",
+         .help = "Milliseconds a TIME_WAIT must have lasted before tcp_tw_reuse may take "
+                 "its 4-tuple (Linux 6.13+)",
          .sysctl = true},
     Knob{.name = "net.ipv4.ip_local_port_range",
          .kind = Kind::PortRange,
