@@ -482,6 +482,11 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
       probes_ = 0;
     }
   }
+  if (persist_at_ && snd_wnd_ == 0 && flight_size() == 0) {
+    // tcp_ack_probe(): an answer that leaves the window shut restarts the
+    // probe timer from its arrival, with the backoff reached so far.
+    persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), kRtoMax);
+  }
   bool fin_acked = false;
   if (seq_gt(h.ack, snd_una_)) {
     uint32_t acked = h.ack - snd_una_;

@@ -187,6 +187,37 @@ TEST_F(ServerFixture, LostDataIsRetransmittedAtTheRtoWithBackoff) {
   EXPECT_EQ(h.stack().counters().tcp_retrans_segments, 3u);
 }
 
+TEST_F(ServerFixture, ZeroWindowProbesBackOffAndALateAnswerRestartsTheirTimer) {
+  ASSERT_EQ(h.stack().send(conn, text("x"), h.now()).value(), 1u);
+  ASSERT_TRUE(h.next_segment());
+  h.advance_to(20ms);
+  h.inject(seg(kAck, kPeerIsn + 1, iss + 2, 0));  // taken, and the window shut
+  ASSERT_EQ(h.stack().send(conn, text("more"), h.now()).value(), 4u);
+  EXPECT_FALSE(h.next_segment());
+  // Probes at the RTO (210 ms), doubling. The first is answered at once,
+  // the second 300 ms late: tcp_ack_probe() restarts the timer from the
+  // answer (950 + 840 ms), not from the probe (650 + 840 ms).
+  std::vector<Time> probes;
+  for (Time t = 21ms; t <= 1800ms; t += 1ms) {
+    h.advance_to(t);
+    if (t == 950ms) h.inject(seg(kAck, kPeerIsn + 1, iss + 2, 0));
+    while (auto p = h.next_segment()) {
+      EXPECT_EQ(p->tcp.flags, kAck);
+      EXPECT_EQ(p->tcp.seq, iss + 1) << "one byte behind snd_una";
+      EXPECT_TRUE(p->payload.empty());
+      probes.push_back(h.now());
+      if (probes.size() == 1) h.inject(seg(kAck, kPeerIsn + 1, iss + 2, 0));
+    }
+  }
+  EXPECT_EQ(probes, (std::vector<Time>{230ms, 650ms, 1790ms}));
+  // The window opens: the data goes out at once.
+  h.inject(seg(kAck, kPeerIsn + 1, iss + 2, 65535));
+  auto data = h.next_segment();
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->tcp.seq, iss + 2);
+  EXPECT_EQ(as_string(data->payload), "more");
+}
+
 TEST_F(ServerFixture, AFinBeforeAnyDataIsAckedAtOnce) {
   // No data yet means no ACK timeout learnt (icsk_ack.ato is 0).
   h.inject(seg(kAck | kFin, kPeerIsn + 1, iss + 1));
