@@ -77,8 +77,8 @@ constexpr std::array kKnobs = {
          .default_value = "1000",
          .min = 1,
          .max = 60000,
-         .help = "Milliseconds after the last timestamp before tcp_tw_reuse may take a "
-                 "TIME_WAIT 4-tuple (Linux 6.13+)",
+         .help = "Milliseconds a TIME_WAIT must have lasted before tcp_tw_reuse may take "
+                 "its 4-tuple (Linux 6.13+)",
          .sysctl = true},
     Knob{.name = "net.ipv4.ip_local_port_range",
          .kind = Kind::PortRange,
@@ -102,8 +102,9 @@ constexpr std::array kKnobs = {
          .default_value = "1024",
          .min = 0,
          .max = INT_MAX,
-         .help = "Half-open (SYN_RECV) requests per listener (Linux's default scales with "
-                 "memory; 1024 here)",
+         .help = "Without SYN cookies, the last quarter of this many half-open requests "
+                 "is kept for proven peers; the SYN queue itself holds the listen() backlog "
+                 "(Linux's default scales with memory; 1024 here)",
          .sysctl = true},
     // proc_dointvec_minmax with extra1 = SYSCTL_ONE. Linux does not check the
     // order of the three values; veer does, since min > default or

@@ -110,18 +110,23 @@ void TcpConnection::open_from_cookie(const wire::TcpSegment& ack, uint16_t mss, 
 
 void TcpConnection::send_syn(bool with_ack, Time now) {
   wire::TcpHeader h = header(iss_, with_ack ? (kSyn | kAck) : kSyn);
-  // The window in a SYN is never scaled: Linux offers the largest multiple
-  // of the MSS that fits (64240 for MSS 1460).
-  uint32_t space = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.free()), kMaxUnscaledWindow);
-  h.window = static_cast<uint16_t>(space / env_.local_mss * env_.local_mss);
-  // Offer what the knobs allow (SYN) or accept what the peer offered
-  // (SYN-ACK), in Linux's option order (tcp_syn_options(), tcp_synack_options()).
-  h.options.mss = adv_mss();
   const TcpSettings& t = env_.settings;
   bool offer = !with_ack;
+  // The window in a SYN is never scaled: Linux offers the largest multiple
+  // of the MSS that fits (64240 for MSS 1460). A connection that took over
+  // a TIME_WAIT already has a TS.Recent, and tcp_connect_init() takes the
+  // timestamp option off that MSS (65160).
+  uint32_t space = std::min<uint32_t>(static_cast<uint32_t>(rcv_buf_.free()), kMaxUnscaledWindow);
+  uint32_t unit = env_.local_mss;
+  if (offer && ts_recent_stamp_ && t.timestamps != 0) unit -= 12;
+  h.window = static_cast<uint16_t>(space / unit * unit);
+  // Offer what the knobs allow (SYN) or accept what the peer offered
+  // (SYN-ACK), in Linux's option order (tcp_syn_options(), tcp_synack_options()).
+  // TSecr is TS.Recent: 0 on a fresh SYN, the TIME_WAIT's on a takeover.
+  h.options.mss = adv_mss();
   if (offer ? t.sack : sack_ok_) h.options.sack_permitted = true;
   if (offer ? t.timestamps != 0 : ts_ok_) {
-    h.options.timestamp = wire::TcpOptions::Timestamp{ts_now(), with_ack ? ts_recent_ : 0};
+    h.options.timestamp = wire::TcpOptions::Timestamp{ts_now(), ts_recent_};
   } else {
     h.options.timestamp.reset();
   }
@@ -361,7 +366,13 @@ void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time no
     if (h.ack == snd_nxt_) {
       // Simultaneous open: the peer's SYN-ACK for our SYN completes the
       // handshake (tcp_validate_incoming() lets exactly this one through).
-      if (process_ack(seg, now)) process_data_and_fin(seg, now);
+      if (!process_ack(seg, now)) return;
+      // Its SYN was ACKed in our SYN-ACK already: tcp_data_queue() takes it
+      // as a retransmission, ACKed at once with a D-SACK for it.
+      enter_quickack_mode();
+      if (sack_ok_) sack_.on_duplicate(h.seq, h.seq + 1, rcv_nxt_);
+      ack_pending_ = true;
+      process_data_and_fin(seg, now);
       return;
     }
   }
@@ -470,6 +481,11 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
       persist_at_.reset();
       probes_ = 0;
     }
+  }
+  if (persist_at_ && snd_wnd_ == 0 && flight_size() == 0) {
+    // tcp_ack_probe(): an answer that leaves the window shut restarts the
+    // probe timer from its arrival, with the backoff reached so far.
+    persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), kRtoMax);
   }
   bool fin_acked = false;
   if (seq_gt(h.ack, snd_una_)) {

@@ -207,6 +207,7 @@ void TcpConnection::on_reorder_timeout(Time now) {
 
 void TcpConnection::enter_time_wait(Time now) {
   set_state(TcpState::TimeWait);
+  time_wait_entered_ = now;
   time_wait_until_ = now + kTimeWaitLength;
   retransmit_at_.reset();
   fin_wait2_until_.reset();
