@@ -184,6 +184,9 @@ Engine::Engine() {
               changed.empty() ? " none" : changed.c_str());
   }
   stack_config_ = config_.stack_config();
+  routes_ = config_.routes();
+  if (!routes_.empty() && !stack_config_.gateway)
+    log_write(LogLevel::Warn, "routes are set but gateway is none: they are ignored");
   if (getrandom(stack_config_.secret.data(), stack_config_.secret.size(), 0) !=
       static_cast<ssize_t>(stack_config_.secret.size())) {
     // Unpredictable ISNs matter (RFC 6528); fall back to the clock and pid.
@@ -213,9 +216,13 @@ void Engine::set_track(int fd, Track t) {
 }
 
 bool Engine::serves(Ipv4Addr addr) const {
-  // Veer serves its own subnet; loopback and everything else stay with the
-  // kernel (routing through veer's gateway comes with the [programs] work).
-  return !addr.is_loopback() && stack_config_.address.contains(addr);
+  // Veer serves its own subnet and the networks the `routes` knob sends
+  // through its gateway; loopback and everything else stay with the kernel.
+  if (addr.is_loopback()) return false;
+  if (stack_config_.address.contains(addr)) return true;
+  if (!stack_config_.gateway) return false;
+  return std::any_of(routes_.begin(), routes_.end(),
+                     [&](const Ipv4Prefix& p) { return p.contains(addr); });
 }
 
 void Engine::on_tcp_socket(int fd, bool nonblock) {
@@ -521,14 +528,16 @@ int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
     auto ep = to_endpoint(addr, len);
     if (!ep) return lk.unlock(), real::connect(fd, addr, len);
     if (!serves(ep->addr)) {
-      std::string why =
-          "connect to " + ep->to_string() + " is outside " + stack_config_.address.to_string();
+      std::string why = "connect to " + ep->to_string() + " is outside " +
+                        stack_config_.address.to_string() +
+                        (routes_.empty() ? "" : " and the routes knob");
       release_to_kernel_locked(fd, why.c_str());
       lk.unlock();
       return real::connect(fd, addr, len);
     }
     if (int err = adopt_locked(fd, *e)) return fail(err);
-    VEER_LOG(Debug, "fd %d is a veer socket (connect %s)", fd, ep->to_string().c_str());
+    VEER_LOG(Debug, "fd %d is a veer socket (connect %s%s)", fd, ep->to_string().c_str(),
+             stack_config_.address.contains(ep->addr) ? "" : ", through the gateway: routes knob");
   }
   if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   std::optional<Time> deadline = deadline_after(now(), e->snd_timeout);

@@ -192,6 +192,7 @@ class Engine {
 
   config::Config config_;
   core::StackConfig stack_config_;
+  std::vector<Ipv4Prefix> routes_;  // the `routes` knob
   std::atomic<uint8_t> tracked_[kMaxFds] = {};
 
   std::mutex mu_;

@@ -237,6 +237,11 @@ constexpr std::array kKnobs = {
          .kind = Kind::Ipv4AddrOrNone,
          .default_value = "10.77.0.1",
          .help = "Next hop for destinations outside the subnet, or none"},
+    Knob{.name = "routes",
+         .kind = Kind::Ipv4PrefixList,
+         .default_value = "",
+         .help = "Networks reached through gateway whose connections veer serves (0.0.0.0/0: "
+                 "every destination but loopback); empty: veer's own subnet only"},
     Knob{.name = "bridge",
          .kind = Kind::LinkName,
          .default_value = "",
@@ -370,6 +375,8 @@ std::string accepted_text(const Knob& knob) {
       return "auto, or a unicast MAC address aa:bb:cc:dd:ee:ff";
     case Kind::Device:
       return "tap:NAME, NAME 1..15 characters of A-Z a-z 0-9 _ . -";
+    case Kind::Ipv4PrefixList:
+      return "empty, or networks a.b.c.d/n separated by spaces or commas";
     case Kind::LinkName:
       return "empty, or 1..15 characters of A-Z a-z 0-9 _ . -";
     case Kind::Enum:
