@@ -30,11 +30,17 @@ kill "$pid" 2>/dev/null || true
 wait_exit "$pid" 10
 log "telnet: connected to the veer server and got its echo"
 
-# curl under veer from a kernel nginx.
-head -c 5000000 /dev/urandom >"$WORK/html/blob" 2>/dev/null || {
-  mkdir -p "$WORK/html"
-  head -c 5000000 /dev/urandom >"$WORK/html/blob"
-}
+# curl under veer from a kernel nginx. curl cannot start at all with a
+# preloaded ThreadSanitizer runtime (it hangs in setlocale, veer or not): in
+# that pass only, this part is left to the ASan/UBSan pass, and says so.
+if [ -n "${IT_SANITIZER_PRELOAD:-}" ] &&
+  ! LD_PRELOAD="$IT_SANITIZER_PRELOAD" timeout 10 curl --version >/dev/null 2>&1; then
+  log "curl does not run under this sanitizer runtime even without veer: checked in the other passes"
+  log "PASS: socat and telnet work unmodified over veer"
+  exit 0
+fi
+mkdir -p "$WORK/html"
+head -c 5000000 /dev/urandom >"$WORK/html/blob"
 nginx_conf kernel 8080 single
 start_bg nginx nginx -c "$NGINX_CONF"
 wait_kernel_listen 8080
