@@ -1135,6 +1135,12 @@ size_t Stack::bytes_unacked(SocketId id) const {
   return s && s->conn ? s->conn->bytes_unacked() : 0;
 }
 
+std::optional<TcpState> Stack::connection_state(Endpoint local, Endpoint remote) const {
+  auto it = impl_->conns.find(FourTuple{local, remote});
+  if (it == impl_->conns.end()) return std::nullopt;
+  return it->second.conn->state();
+}
+
 uint64_t Stack::event_count(SocketId id) const {
   Socket* s = impl_->get(id);
   if (!s) return 0;

@@ -102,6 +102,9 @@ class Stack {
   // triggered waits report a ready socket again only when this moved, as
   // Linux's wakeups on each sk_data_ready/sk_write_space do.
   uint64_t event_count(SocketId s) const;
+  // The state of the connection between these endpoints, also after its
+  // socket was closed (FIN_WAIT, TIME_WAIT …); nullopt once it is gone.
+  std::optional<TcpState> connection_state(Endpoint local, Endpoint remote) const;
   // SO_ERROR: the pending error, cleared by reading it.
   int take_error(SocketId s);
   Errno set_option(SocketId s, SockOpt opt, int value);

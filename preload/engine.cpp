@@ -657,26 +657,48 @@ int Engine::shutdown(int fd, int how) {
 }
 
 int Engine::close(int fd) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    switch (track_of(fd)) {
-      case kInternal:
-        // A daemon closing every fd it did not open: veer's own must stay.
-        log_once("close-internal",
-                 "the program closed fd %d, which veer uses itself: left open (reported as "
-                 "closed)",
-                 fd);
-        return 0;
-      case kEpoll:
-        epolls_.erase(fd);
-        set_track(fd, kNone);
-        break;
-      default:
-        forget_fd_locked(fd);
-        notify_locked();  // threads blocked on this fd give up with EBADF
-        break;
+  std::unique_lock<std::mutex> lk(mu_);
+  switch (track_of(fd)) {
+    case kInternal:
+      // A daemon closing every fd it did not open: veer's own must stay.
+      log_once("close-internal",
+               "the program closed fd %d, which veer uses itself: left open (reported as "
+               "closed)",
+               fd);
+      return 0;
+    case kEpoll:
+      epolls_.erase(fd);
+      set_track(fd, kNone);
+      break;
+    default: {
+      // SO_LINGER with a time: closing the last fd waits until the FIN is
+      // acknowledged or the time is up (tcp_close(), sk_stream_wait_close()).
+      std::optional<Time> deadline;
+      std::optional<Endpoint> local, remote;
+      if (FdEntry* e = find(fd);
+          e && e->fd_refs == 1 && e->kind == FdEntry::Kind::Veer && !forked_child_) {
+        auto linger = stack_->get_option(e->sock, core::SockOpt::Linger);
+        int secs = linger ? linger.value() : -1;
+        local = stack_->local_endpoint(e->sock);
+        remote = stack_->remote_endpoint(e->sock);
+        if (secs > 0 && local && remote) deadline = now() + std::chrono::seconds(secs);
+      }
+      forget_fd_locked(fd);
+      notify_locked();  // threads blocked on this fd give up with EBADF
+      if (deadline) {
+        using S = core::TcpState;
+        auto sending = [&] {
+          auto st = stack_->connection_state(*local, *remote);
+          return st == S::FinWait1 || st == S::Closing || st == S::LastAck;
+        };
+        // A signal or the time ends the wait; close() still succeeds.
+        while (sending() && wait_locked(lk, deadline) == 0) {
+        }
+      }
+      break;
     }
   }
+  lk.unlock();
   return real::close(fd);
 }
 
