@@ -1135,6 +1135,37 @@ size_t Stack::bytes_unacked(SocketId id) const {
   return s && s->conn ? s->conn->bytes_unacked() : 0;
 }
 
+void Stack::for_each_socket(const std::function<void(const SocketView&)>& f, Time now) const {
+  for (const Socket& s : impl_->sockets) {
+    if (!s.in_use || s.kind != SocketKind::Listener) continue;
+    SocketView v;
+    v.state = TcpState::Listen;
+    v.local = s.local;
+    v.recv_q = static_cast<uint32_t>(s.accept_queue.size());
+    v.send_q = static_cast<uint32_t>(s.backlog);
+    v.socket = impl_->id_of(s);
+    f(v);
+  }
+  for (const auto& [tuple, r] : impl_->conns) {
+    const TcpConnection* c = r.conn;
+    if (c->finished()) continue;
+    SocketView v;
+    v.state = c->state();
+    v.local = tuple.local;
+    v.remote = tuple.remote;
+    v.recv_q = static_cast<uint32_t>(c->bytes_readable());
+    v.send_q = static_cast<uint32_t>(c->bytes_unacked());
+    v.orphan = !r.has_owner && !r.queued;
+    v.timer = c->timer_view();
+    v.info = c->info(now);
+    if (r.has_owner) {
+      for (const Socket& s : impl_->sockets)
+        if (s.in_use && s.conn == c) v.socket = impl_->id_of(s);
+    }
+    f(v);
+  }
+}
+
 std::optional<TcpState> Stack::connection_state(Endpoint local, Endpoint remote) const {
   auto it = impl_->conns.find(FourTuple{local, remote});
   if (it == impl_->conns.end()) return std::nullopt;

@@ -184,6 +184,11 @@ Engine::Engine() {
               changed.empty() ? " none" : changed.c_str());
   }
   stack_config_ = config_.stack_config();
+  if (FILE* f = std::fopen("/proc/self/comm", "re")) {
+    char comm[64] = {};
+    if (std::fgets(comm, sizeof comm, f)) program_.assign(comm, strcspn(comm, "\n"));
+    std::fclose(f);
+  }
   routes_ = config_.routes();
   if (!routes_.empty() && !stack_config_.gateway)
     log_write(LogLevel::Warn, "routes are set but gateway is none: they are ignored");
@@ -288,6 +293,11 @@ void Engine::io_loop() {
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
     std::optional<Time> deadline = stack_->next_deadline();
+    // A changed socket view is published at most every 20 ms: wake for it.
+    if (view_dirty_) {
+      Time at = view_published_ + kViewInterval;
+      if (!deadline || at < *deadline) deadline = at;
+    }
     io_sleep_until_ = deadline;
     timespec ts{};
     timespec* timeout = nullptr;
@@ -317,12 +327,21 @@ void Engine::io_loop() {
       }
     }
     stack_->poll(t);
+    view_dirty_ = true;
+    if (t - view_published_ >= kViewInterval) publish_view_locked(t);
     notify_locked();
   }
 }
 
 void Engine::kick_locked() {
   if (!started_ || forked_child_) return;
+  if (!view_dirty_) {
+    // A call changed a socket: the I/O thread publishes the view soon.
+    view_dirty_ = true;
+    uint64_t one = 1;
+    (void)real::write(wake_fd_, &one, sizeof one);
+    return;
+  }
   std::optional<Time> d = stack_->next_deadline();
   if (d && (!io_sleep_until_ || *d < *io_sleep_until_)) {
     io_sleep_until_ = d;
@@ -839,6 +858,7 @@ void Engine::linger_at_exit() {
       break;
     }
   }
+  remove_view_locked();
 }
 
 }  // namespace veer::preload

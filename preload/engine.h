@@ -33,6 +33,7 @@
 #include "core/stack.h"
 #include "netdev/device.h"
 #include "preload/socket_calls.h"
+#include "preload/view_format.h"
 
 namespace veer::preload {
 
@@ -186,6 +187,10 @@ class Engine {
   int collect_epoll_locked(EpollSet& set, epoll_event* evs, int max);
   uint32_t poll_mask_locked(const FdEntry& e) const;
   void io_loop();
+  // The socket view for `veer ss` (engine_view.cpp, preload/view_format.h).
+  bool map_view_locked(uint32_t capacity);
+  void publish_view_locked(Time now);
+  void remove_view_locked();
   void after_fork_in_child();
   int refuse_inherited(int fd);
   bool serves(Ipv4Addr addr) const;
@@ -209,6 +214,15 @@ class Engine {
   std::thread io_;
   int wake_fd_ = -1;
   std::optional<Time> io_sleep_until_;  // what the I/O thread is waiting for
+  // The published socket view.
+  static constexpr Time kViewInterval = std::chrono::milliseconds(20);
+  void* view_ = nullptr;
+  size_t view_bytes_ = 0;
+  bool view_broken_ = false;
+  bool view_dirty_ = false;  // something changed since the last publication
+  Time view_published_{};
+  std::vector<ViewSocket> view_records_;
+  std::string program_;
 };
 
 }  // namespace veer::preload

@@ -28,8 +28,7 @@ std::string library_path(std::string_view override_path, std::string_view exe_pa
 // taking its lock inside them would hide that lock from TSan.
 enum class RuntimeOrder { First, AfterLibrary };
 std::string compose_ld_preload(std::string_view sanitizer_runtimes, std::string_view library,
-                               std::string_view existing,
-                               RuntimeOrder order = RuntimeOrder::First);
+                               std::string_view existing, RuntimeOrder order = RuntimeOrder::First);
 
 // `existing` ASAN_OPTIONS with detect_leaks=0 and verify_asan_link_order=0
 // appended unless the user already chose a value for them. LeakSanitizer would

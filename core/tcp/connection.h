@@ -84,6 +84,7 @@ class TcpConnection {
   bool on_icmp_time_exceeded(uint32_t seq, Time now);
   void on_timer(Time now);
   std::optional<Time> deadline() const;
+  TcpTimerView timer_view() const;
 
   // --- Queries ---------------------------------------------------------------
   TcpState state() const { return state_; }

@@ -35,9 +35,9 @@ TEST(LdPreload, SanitizerRuntimesComeFirst) {
 }
 
 TEST(LdPreload, TsanRuntimeRightAfterOurs) {
-  EXPECT_EQ(compose_ld_preload("/g/libtsan.so.2", "/l/libveer.so", "/u/a.so",
-                               RuntimeOrder::AfterLibrary),
-            "/l/libveer.so:/g/libtsan.so.2:/u/a.so");
+  EXPECT_EQ(
+      compose_ld_preload("/g/libtsan.so.2", "/l/libveer.so", "/u/a.so", RuntimeOrder::AfterLibrary),
+      "/l/libveer.so:/g/libtsan.so.2:/u/a.so");
 }
 
 TEST(AsanOptions, AddedWhenUnset) {
