@@ -66,6 +66,7 @@ struct Socket {
   size_t embryonic = 0;               // children in SYN_RECEIVED
   std::optional<Time> last_overflow;  // when the SYN queue last overflowed
   std::pmr::deque<TcpConnection*> accept_queue;
+  uint64_t enqueued = 0;  // connections ever queued for accept (event_count)
 };
 
 struct TimerEntry {
@@ -199,6 +200,7 @@ struct Stack::Impl : SegmentOutput {
         if (l) --l->embryonic;
         if (c->state() != TcpState::Closed && l) {
           l->accept_queue.push_back(c);
+          ++l->enqueued;
           r.queued = true;
         } else {
           r.listener.reset();
@@ -261,15 +263,18 @@ struct Stack::Impl : SegmentOutput {
   // tcp_twsk_unique(): a connect() may take over a 4-tuple in TIME_WAIT when
   // the peer sent timestamps (so PAWS keeps old duplicates out) and either
   // the program chose the port itself, or tcp_tw_reuse allows it and the
-  // last timestamp is older than tcp_tw_reuse_delay. The new ISN starts
-  // beyond anything the old connection used. Returns that ISN.
+  // TIME_WAIT began more than tcp_tw_reuse_delay ago (time_after32() on
+  // millisecond clocks: strictly after). The new ISN starts beyond anything
+  // the old connection used. Returns that ISN.
   std::optional<uint32_t> time_wait_takeover(const ConnRecord& r, bool port_chosen) const {
     const TcpConnection& c = *r.conn;
     if (c.state() != TcpState::TimeWait || r.has_owner || !c.ts_recent_stamp()) return {};
     if (!port_chosen) {
       // 2 means loopback only, and veer serves no loopback: like 0.
       if (config.tcp.tw_reuse != 1) return {};
-      if (now < *c.ts_recent_stamp() + std::chrono::milliseconds(config.tcp.tw_reuse_delay_ms))
+      using std::chrono::floor;
+      using ms = std::chrono::milliseconds;
+      if (floor<ms>(now) <= floor<ms>(c.time_wait_entered()) + ms(config.tcp.tw_reuse_delay_ms))
         return {};
     }
     uint32_t isn = c.snd_nxt() + 65535 + 2;
@@ -559,17 +564,30 @@ struct Stack::Impl : SegmentOutput {
       return;
     }
     if (!h.has(wire::tcpflag::kSyn)) return;
-    // tcp_conn_request(): a full SYN queue calls for a cookie (or a drop
-    // without them); a full accept queue drops the SYN either way.
-    bool syn_queue_full =
-        l.embryonic >= static_cast<size_t>(std::max(config.tcp.max_syn_backlog, 1));
-    bool want_cookie = config.tcp.syncookies == 2 || syn_queue_full;
-    if (want_cookie && config.tcp.syncookies == 0) {
-      ++counters.tcp_listen_overflows;
+    // tcp_conn_request(): the SYN queue's limit is the listen() backlog, and
+    // it is full with more requests than that (inet_csk_reqsk_queue_is_full(),
+    // `>` since Linux 6.14); then a cookie, or a drop without them. A SYN
+    // taking over a TIME_WAIT 4-tuple skips this. A full accept queue drops
+    // the SYN either way.
+    const int syncookies = config.tcp.syncookies;
+    const size_t max_ack_backlog = static_cast<size_t>(l.backlog - 1);
+    const bool syn_queue_full = l.embryonic > max_ack_backlog;
+    const bool want_cookie = !isn && (syncookies == 2 || syn_queue_full) && syncookies != 0;
+    if (!isn && syn_queue_full && syncookies == 0) {
+      ++counters.tcp_req_queue_full_drops;
       return;
     }
     if (l.accept_queue.size() >= static_cast<size_t>(l.backlog)) {
       ++counters.tcp_listen_overflows;
+      return;
+    }
+    // tcp_max_syn_backlog is no queue limit: without cookies, its last
+    // quarter is kept for peers proven alive (tcp_peer_is_proven(); veer
+    // keeps no per-destination metrics, so none is).
+    const auto max_syn_backlog = static_cast<size_t>(std::max(config.tcp.max_syn_backlog, 0));
+    if (!want_cookie && !isn && syncookies == 0 &&
+        max_syn_backlog < l.embryonic + (max_syn_backlog >> 2)) {
+      ++counters.tcp_req_queue_full_drops;
       return;
     }
     if (want_cookie) {
@@ -671,6 +689,7 @@ struct Stack::Impl : SegmentOutput {
                              co.wscale == 0xf ? std::nullopt : std::optional<uint8_t>(co.wscale),
                              now);
     l.accept_queue.push_back(r.conn);
+    ++l.enqueued;
     r.queued = true;
     r.listener = id_of(l);
     after_event(tuple);
@@ -848,10 +867,13 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   }
   FourTuple tuple{local, remote};
   std::optional<uint32_t> iss;
+  std::optional<std::pair<uint32_t, Time>> ts_recent;  // the TIME_WAIT's, taken over
   if (auto it = impl_->conns.find(tuple); it != impl_->conns.end()) {
     if (!it->second.conn->finished()) {
       iss = impl_->time_wait_takeover(it->second, port_chosen);
       if (!iss) return EADDRNOTAVAIL;
+      const TcpConnection& tw = *it->second.conn;
+      ts_recent = {tw.ts_recent(), *tw.ts_recent_stamp()};
     } else if (it->second.has_owner) {
       return EADDRNOTAVAIL;
     }
@@ -876,6 +898,7 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   s->conn = r.conn;
   s->kind = SocketKind::Connection;
   s->phase = ConnectPhase::Connecting;
+  if (ts_recent) r.conn->inherit_ts_recent(ts_recent->first, ts_recent->second);
   r.conn->open_active(now);
   impl_->after_event(tuple);
   return EINPROGRESS;
@@ -1160,6 +1183,50 @@ size_t Stack::bytes_readable(SocketId id) const {
 size_t Stack::bytes_unacked(SocketId id) const {
   Socket* s = impl_->get(id);
   return s && s->conn ? s->conn->bytes_unacked() : 0;
+}
+
+void Stack::for_each_socket(const std::function<void(const SocketView&)>& f, Time now) const {
+  for (const Socket& s : impl_->sockets) {
+    if (!s.in_use || s.kind != SocketKind::Listener) continue;
+    SocketView v;
+    v.state = TcpState::Listen;
+    v.local = s.local;
+    v.recv_q = static_cast<uint32_t>(s.accept_queue.size());
+    v.send_q = static_cast<uint32_t>(s.backlog);
+    v.socket = impl_->id_of(s);
+    f(v);
+  }
+  for (const auto& [tuple, r] : impl_->conns) {
+    const TcpConnection* c = r.conn;
+    if (c->finished()) continue;
+    SocketView v;
+    v.state = c->state();
+    v.local = tuple.local;
+    v.remote = tuple.remote;
+    v.recv_q = static_cast<uint32_t>(c->bytes_readable());
+    v.send_q = static_cast<uint32_t>(c->bytes_unacked());
+    v.orphan = !r.has_owner && !r.queued;
+    v.timer = c->timer_view();
+    v.info = c->info(now);
+    if (r.has_owner) {
+      for (const Socket& s : impl_->sockets)
+        if (s.in_use && s.conn == c) v.socket = impl_->id_of(s);
+    }
+    f(v);
+  }
+}
+
+std::optional<TcpState> Stack::connection_state(Endpoint local, Endpoint remote) const {
+  auto it = impl_->conns.find(FourTuple{local, remote});
+  if (it == impl_->conns.end()) return std::nullopt;
+  return it->second.conn->state();
+}
+
+uint64_t Stack::event_count(SocketId id) const {
+  Socket* s = impl_->get(id);
+  if (!s) return 0;
+  if (s->kind == SocketKind::Listener) return s->enqueued;
+  return s->conn ? s->conn->segments_received() : 0;
 }
 
 size_t Stack::connection_count() const {

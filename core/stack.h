@@ -6,6 +6,7 @@
 // non-blocking API; blocking is the owner's job (see preload/engine).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <memory_resource>
 #include <string_view>
@@ -106,6 +107,29 @@ class Stack {
   Errno close(SocketId s, Time now);
 
   uint32_t readiness(SocketId s) const;
+  // Grows with every event that can change a socket's readiness: a segment
+  // received (data, ACK, FIN) or a connection queued for accept. Edge-
+  // triggered waits report a ready socket again only when this moved, as
+  // Linux's wakeups on each sk_data_ready/sk_write_space do.
+  uint64_t event_count(SocketId s) const;
+  // The state of the connection between these endpoints, also after its
+  // socket was closed (FIN_WAIT, TIME_WAIT …); nullopt once it is gone.
+  std::optional<TcpState> connection_state(Endpoint local, Endpoint remote) const;
+
+  // One line of `veer ss`: a listener, a connection with its socket, or one
+  // the program closed that lives on (FIN_WAIT, TIME_WAIT, orphans).
+  struct SocketView {
+    TcpState state = TcpState::Closed;
+    Endpoint local{};
+    Endpoint remote{};    // 0.0.0.0:0 for a listener
+    uint32_t recv_q = 0;  // bytes to read; a listener: connections to accept
+    uint32_t send_q = 0;  // bytes not yet acknowledged; a listener: its backlog
+    bool orphan = false;  // no socket any more: the program closed it
+    std::optional<SocketId> socket;
+    TcpTimerView timer{};
+    std::optional<TcpInfo> info;  // connections only
+  };
+  void for_each_socket(const std::function<void(const SocketView&)>& f, Time now) const;
   // SO_ERROR: the pending error, cleared by reading it.
   int take_error(SocketId s);
   Errno set_option(SocketId s, SockOpt opt, int value);

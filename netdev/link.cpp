@@ -8,6 +8,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
 #include <netlink/socket.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -210,6 +211,50 @@ bool link_exists(const std::string& ifname) {
   std::string error;
   Sock sock = connect_route(&error);
   return sock && get_link(sock.get(), ifname, "link_exists", &error) != nullptr;
+}
+
+std::string create_bridge(const std::string& name) {
+  std::string error;
+  Sock sock = connect_route(&error);
+  if (!sock) return error;
+  if (Link existing = get_link(sock.get(), name, "create_bridge", &error)) {
+    const char* type = rtnl_link_get_type(existing.get());
+    if (type && std::strcmp(type, "bridge") == 0) return "";
+    return "create_bridge " + name + ": a link of that name exists and is not a bridge";
+  }
+  if (int err = rtnl_link_bridge_add(sock.get(), name.c_str()); err < 0)
+    return "create_bridge " + name + ": " + nl_error(err);
+  return "";
+}
+
+std::string enslave(const std::string& port, const std::string& bridge) {
+  std::string error;
+  Sock sock = connect_route(&error);
+  if (!sock) return error;
+  Link master = get_link(sock.get(), bridge, "enslave", &error);
+  if (!master) return error;
+  Link slave = get_link(sock.get(), port, "enslave", &error);
+  if (!slave) return error;
+  if (rtnl_link_get_master(slave.get()) == rtnl_link_get_ifindex(master.get())) return "";
+  if (int err = rtnl_link_enslave(sock.get(), master.get(), slave.get()); err < 0)
+    return "enslave " + port + " to " + bridge + ": " + nl_error(err);
+  return "";
+}
+
+int bridge_port_count(const std::string& bridge) {
+  std::string error;
+  Sock sock = connect_route(&error);
+  if (!sock) return -1;
+  Link master = get_link(sock.get(), bridge, "bridge_port_count", &error);
+  if (!master) return -1;
+  nl_cache* cache = nullptr;
+  if (rtnl_link_alloc_cache(sock.get(), AF_UNSPEC, &cache) < 0) return -1;
+  int index = rtnl_link_get_ifindex(master.get());
+  int count = 0;
+  for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+    if (rtnl_link_get_master(reinterpret_cast<rtnl_link*>(o)) == index) ++count;
+  nl_cache_free(cache);
+  return count;
 }
 
 }  // namespace veer::netdev

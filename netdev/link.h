@@ -25,6 +25,13 @@ std::string set_link_mtu(const std::string& ifname, int mtu);
 // link. The address already being there counts as success.
 std::string add_address(const std::string& ifname, Ipv4Prefix prefix);
 
+// Creates the bridge `name`; an existing bridge of that name is success.
+std::string create_bridge(const std::string& name);
+// Makes `port` a port of `bridge` (already being one is success).
+std::string enslave(const std::string& port, const std::string& bridge);
+// How many links have `bridge` as their master; -1 if it does not exist.
+int bridge_port_count(const std::string& bridge);
+
 // The kernel side's hardware address, or nullopt if the link is missing or
 // has no Ethernet address.
 std::optional<MacAddr> link_mac(const std::string& ifname);

@@ -38,6 +38,26 @@ int read_link_mtu(const std::string& ifname, std::string* error) {
   return ifr.ifr_mtu;
 }
 
+// Attaching to a TAP turns its carrier on, but the kernel starts sending on
+// it only when its link watcher has run (dev_activate(), up to a second
+// later): until then, the kernel's answers to our first frames (the ARP reply
+// to the first connect) are dropped and veer would wait a whole ARP retry.
+// The watcher also sets the operational state, which IFF_RUNNING reports:
+// wait for that, briefly, when the link is up at all.
+void wait_until_running(const std::string& ifname) {
+  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return;
+  for (int i = 0; i < 400; ++i) {
+    struct ifreq ifr {};
+    std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
+    if (::ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP) ||
+        (ifr.ifr_flags & IFF_RUNNING))
+      break;
+    usleep(5000);
+  }
+  ::close(sock);
+}
+
 }  // namespace
 
 std::unique_ptr<TapDevice> TapDevice::open(const std::string& ifname, std::string* error) {
@@ -49,6 +69,7 @@ std::unique_ptr<TapDevice> TapDevice::open(const std::string& ifname, std::strin
     ::close(fd);
     return nullptr;
   }
+  wait_until_running(ifname);
   return std::unique_ptr<TapDevice>(new TapDevice(fd, ifname, static_cast<uint16_t>(mtu)));
 }
 

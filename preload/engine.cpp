@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -50,6 +51,91 @@ long finish(const CallResult& r) {
   return r.ret;
 }
 
+// TCP_DEFER_ACCEPT is kept as a number of SYN-ACK retransmissions and read
+// back as the seconds they span (secs_to_retrans()/retrans_to_secs(), with
+// TCP_TIMEOUT_INIT 1 s and TCP_RTO_MAX 120 s).
+int defer_accept_rounded(int secs) {
+  if (secs <= 0) return 0;
+  // secs_to_retrans(): rounds until the cumulated timeouts reach secs.
+  int retrans = 1;
+  for (int timeout = 1, period = 1; secs > period && retrans < 255; ++retrans) {
+    timeout = std::min(timeout * 2, 120);
+    period += timeout;
+  }
+  // retrans_to_secs(): the time those rounds span.
+  int timeout = 1, period = 1;
+  while (--retrans) {
+    timeout = std::min(timeout * 2, 120);
+    period += timeout;
+  }
+  return period;
+}
+
+// SO_RCVTIMEO/SO_SNDTIMEO as sock_set_timeout() reads them.
+int read_timeout(const void* val, socklen_t len, Time& out) {
+  if (!val || len < static_cast<socklen_t>(sizeof(timeval))) return EINVAL;
+  timeval tv;
+  std::memcpy(&tv, val, sizeof tv);
+  if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return EDOM;
+  if (tv.tv_sec < 0) {
+    out = Time(1);  // sock_set_timeout(): a negative time means "don't wait"
+    return 0;
+  }
+  out = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  return 0;
+}
+
+int write_timeout(Time t, void* val, socklen_t* len) {
+  if (!val || !len) return EFAULT;
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t).count();
+  timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+  socklen_t n = std::min<socklen_t>(*len, sizeof tv);
+  std::memcpy(val, &tv, n);
+  *len = n;
+  return 0;
+}
+
+std::vector<std::pair<int, int>> kept_options() {
+  return {{SOL_SOCKET, SO_REUSEPORT},
+          {SOL_SOCKET, SO_RCVLOWAT},
+          {IPPROTO_TCP, TCP_QUICKACK},
+          {IPPROTO_TCP, TCP_DEFER_ACCEPT},
+          {IPPROTO_IP, IP_TOS}};
+}
+
+int kept_default(int level, int name) {
+  if (level == SOL_SOCKET && name == SO_RCVLOWAT) return 1;
+  if (level == IPPROTO_TCP && name == TCP_QUICKACK) return 1;
+  return 0;
+}
+
+// Stores one of the kept options the way Linux normalises it; false if
+// (level, name) is not one of them.
+bool keep_option(FdEntry& e, int level, int name, int v, const char** note) {
+  auto is = [&](int l, int n) { return level == l && name == n; };
+  if (is(SOL_SOCKET, SO_REUSEPORT)) {
+    v = v != 0;
+    *note = "SO_REUSEPORT is recorded, but veer does not yet let several listeners share a port";
+  } else if (is(SOL_SOCKET, SO_RCVLOWAT)) {
+    if (v < 0) v = INT_MAX;  // sk_setsockopt(): negative means "as much as fits"
+    if (v == 0) v = 1;
+    *note = v == 1 ? nullptr : "SO_RCVLOWAT is recorded, but reads and poll do not wait for it yet";
+  } else if (is(IPPROTO_TCP, TCP_QUICKACK)) {
+    v = v != 0;
+    *note = nullptr;  // a hint: veer's delayed ACKs already quick-ACK at the start
+  } else if (is(IPPROTO_TCP, TCP_DEFER_ACCEPT)) {
+    v = defer_accept_rounded(v);
+    *note = v ? "TCP_DEFER_ACCEPT is recorded, but accept() does not wait for data yet" : nullptr;
+  } else if (is(IPPROTO_IP, IP_TOS)) {
+    v &= ~3;  // do_ip_setsockopt(): TCP keeps the ECN bits its own
+    *note = v ? "IP_TOS is recorded, but veer's packets do not carry it yet" : nullptr;
+  } else {
+    return false;
+  }
+  e.kept[{level, name}] = v;
+  return true;
+}
+
 }  // namespace
 
 // Frames from the stack go straight to the device, from whichever thread
@@ -72,6 +158,11 @@ Engine& Engine::get() {
 }
 
 Engine::Engine() {
+  // fork(): the child gets a consistent copy of the engine (the lock is
+  // taken across the fork), but no I/O thread and no share in the parent's
+  // stack: its veer sockets become inherited ones that it can only close.
+  pthread_atfork([] { Engine::get().mu_.lock(); }, [] { Engine::get().mu_.unlock(); },
+                 [] { Engine::get().after_fork_in_child(); });
   std::vector<std::string> sources;
   if (auto err = load_config(config_, &sources)) {
     std::string msg = "veer: " + err->message + "\n";
@@ -93,6 +184,14 @@ Engine::Engine() {
               changed.empty() ? " none" : changed.c_str());
   }
   stack_config_ = config_.stack_config();
+  if (FILE* f = std::fopen("/proc/self/comm", "re")) {
+    char comm[64] = {};
+    if (std::fgets(comm, sizeof comm, f)) program_.assign(comm, strcspn(comm, "\n"));
+    std::fclose(f);
+  }
+  routes_ = config_.routes();
+  if (!routes_.empty() && !stack_config_.gateway)
+    log_write(LogLevel::Warn, "routes are set but gateway is none: they are ignored");
   if (getrandom(stack_config_.secret.data(), stack_config_.secret.size(), 0) !=
       static_cast<ssize_t>(stack_config_.secret.size())) {
     // Unpredictable ISNs matter (RFC 6528); fall back to the clock and pid.
@@ -109,17 +208,26 @@ Time Engine::now() const {
 
 FdEntry* Engine::find(int fd) {
   auto it = fds_.find(fd);
-  return it == fds_.end() ? nullptr : &it->second;
+  return it == fds_.end() ? nullptr : it->second.get();
 }
 
-void Engine::track(int fd, bool on) {
-  if (fd >= 0 && fd < kMaxFds) tracked_[fd].store(on ? 1 : 0, std::memory_order_release);
+FdRef Engine::ref(int fd) {
+  auto it = fds_.find(fd);
+  return it == fds_.end() ? nullptr : it->second;
+}
+
+void Engine::set_track(int fd, Track t) {
+  if (fd >= 0 && fd < kMaxFds) tracked_[fd].store(t, std::memory_order_release);
 }
 
 bool Engine::serves(Ipv4Addr addr) const {
-  // Veer serves its own subnet; loopback and everything else stay with the
-  // kernel (routing through veer's gateway comes with the [programs] work).
-  return !addr.is_loopback() && stack_config_.address.contains(addr);
+  // Veer serves its own subnet and the networks the `routes` knob sends
+  // through its gateway; loopback and everything else stay with the kernel.
+  if (addr.is_loopback()) return false;
+  if (stack_config_.address.contains(addr)) return true;
+  if (!stack_config_.gateway) return false;
+  return std::any_of(routes_.begin(), routes_.end(),
+                     [&](const Ipv4Prefix& p) { return p.contains(addr); });
 }
 
 void Engine::on_tcp_socket(int fd, bool nonblock) {
@@ -129,13 +237,20 @@ void Engine::on_tcp_socket(int fd, bool nonblock) {
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  FdEntry entry;
-  entry.nonblock = nonblock;
+  auto entry = std::make_shared<FdEntry>();
+  entry->nonblock = nonblock;
+  entry->fd_refs = 1;
   fds_[fd] = std::move(entry);
-  track(fd, true);
+  set_track(fd, kPending);
 }
 
 int Engine::start_locked() {
+  if (forked_child_) {
+    log_once("fork-start",
+             "a forked child cannot open veer's device while its parent runs the stack: new veer "
+             "sockets here fail with ENETDOWN (sharing across fork is not built yet)");
+    return ENETDOWN;
+  }
   if (started_) return 0;
   if (start_error_) return start_error_;
   std::string name = config_.device_name();
@@ -160,6 +275,8 @@ int Engine::start_locked() {
     start_error_ = errno;
     return start_error_;
   }
+  set_track(wake_fd_, kInternal);
+  set_track(device_->pollable_fd(), kInternal);
   io_ = std::thread([this] { io_loop(); });
   started_ = true;
   VEER_LOG(Info, "stack up on %s: %s, MAC %s, MTU %u", device_->name().c_str(),
@@ -176,6 +293,11 @@ void Engine::io_loop() {
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
     std::optional<Time> deadline = stack_->next_deadline();
+    // A changed socket view is published at most every 20 ms: wake for it.
+    if (view_dirty_) {
+      Time at = view_published_ + kViewInterval;
+      if (!deadline || at < *deadline) deadline = at;
+    }
     io_sleep_until_ = deadline;
     timespec ts{};
     timespec* timeout = nullptr;
@@ -205,12 +327,21 @@ void Engine::io_loop() {
       }
     }
     stack_->poll(t);
-    cv_.notify_all();
+    view_dirty_ = true;
+    if (t - view_published_ >= kViewInterval) publish_view_locked(t);
+    notify_locked();
   }
 }
 
 void Engine::kick_locked() {
-  if (!started_) return;
+  if (!started_ || forked_child_) return;
+  if (!view_dirty_) {
+    // A call changed a socket: the I/O thread publishes the view soon.
+    view_dirty_ = true;
+    uint64_t one = 1;
+    (void)real::write(wake_fd_, &one, sizeof one);
+    return;
+  }
   std::optional<Time> d = stack_->next_deadline();
   if (d && (!io_sleep_until_ || *d < *io_sleep_until_)) {
     io_sleep_until_ = d;
@@ -221,45 +352,122 @@ void Engine::kick_locked() {
 
 int Engine::adopt_locked(int fd, FdEntry& e) {
   if (int err = start_locked()) return err;
+  // What the kernel socket was told before it became veer's and veer must
+  // keep: the timeouts (options veer carries are in e.options).
+  for (auto [name, out] : {std::pair{SO_RCVTIMEO, &e.rcv_timeout}, {SO_SNDTIMEO, &e.snd_timeout}}) {
+    timeval tv{};
+    socklen_t len = sizeof tv;
+    if (real::getsockopt(fd, SOL_SOCKET, name, &tv, &len) == 0)
+      *out = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  }
+  for (auto [level, name] : kept_options()) {
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (real::getsockopt(fd, level, name, &v, &len) == 0 && v != kept_default(level, name))
+      e.kept[{level, name}] = v;
+  }
   core::SocketId s = stack_->tcp_socket().value();
   for (const auto& [opt, value] : e.options) stack_->set_option(s, opt, value);
   if (!e.congestion.empty()) stack_->set_congestion_control(s, e.congestion);
-  // Put an eventfd in place of the kernel socket at the same number: the fd
-  // stays reserved, and its readiness can later mirror the veer socket's.
-  int fd_flags = real::fcntl(fd, F_GETFD, 0);
+  // Put an eventfd in place of the kernel socket at the same number (and at
+  // every dup of it): the numbers stay reserved, and the kernel socket goes.
   int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) {
     int err = errno;
     stack_->close(s, now());
     return err;
   }
-  if (dup3(efd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
-    int err = errno;
-    real::close(efd);
-    stack_->close(s, now());
-    return err;
+  std::vector<int> numbers;
+  for (const auto& [n, r] : fds_)
+    if (r.get() == &e) numbers.push_back(n);
+  for (int n : numbers) {
+    int fd_flags = real::fcntl(n, F_GETFD, 0);
+    if (real::dup3(efd, n, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+      int err = errno;
+      real::close(efd);
+      stack_->close(s, now());
+      return err;
+    }
   }
   real::close(efd);
   e.kind = FdEntry::Kind::Veer;
   e.sock = s;
+  for (int n : numbers) {
+    set_track(n, kVeer);
+    // The kernel dropped the socket's epoll registrations with the socket;
+    // the engine serves them from now on.
+    for (auto& [epfd, set] : epolls_) {
+      auto it = set->pending.find(n);
+      if (it == set->pending.end()) continue;
+      set->veer[n] = std::move(it->second);
+      set->pending.erase(it);
+    }
+  }
   return 0;
 }
 
 void Engine::release_to_kernel_locked(int fd, const char* why) {
   VEER_LOG(Debug, "fd %d goes to the kernel: %s", fd, why);
-  fds_.erase(fd);
-  track(fd, false);
+  FdRef r = ref(fd);
+  for (auto it = fds_.begin(); it != fds_.end();) {
+    if (it->second != r) {
+      ++it;
+      continue;
+    }
+    set_track(it->first, kNone);
+    for (auto& [epfd, set] : epolls_) set->pending.erase(it->first);
+    it = fds_.erase(it);
+  }
+}
+
+void Engine::forget_fd_locked(int fd) {
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return;
+  FdRef r = it->second;
+  fds_.erase(it);
+  set_track(fd, kNone);
+  if (--r->fd_refs > 0) return;
+  // A forked child closing what it inherited: the parent still has it.
+  if (r->kind == FdEntry::Kind::Inherited) return;
+  // The last fd: the socket closes, and leaves every epoll set, as the
+  // kernel releases a file and its epoll items together.
+  for (auto& [epfd, set] : epolls_) {
+    std::erase_if(set->veer, [&](const auto& kv) { return kv.second.sock == r; });
+    set->pending.erase(fd);
+  }
+  if (r->kind == FdEntry::Kind::Veer) {
+    calls().close(r->sock);
+    kick_locked();
+  }
 }
 
 // --- Socket calls --------------------------------------------------------------
 //
 // Each call below decides between the kernel and veer, and for a veer socket
-// runs SocketCalls (preload/socket_calls.h) under the lock, waiting on the
-// condition variable while an attempt would block.
+// runs SocketCalls (preload/socket_calls.h) under the lock, waiting for the
+// stack to move while an attempt would block.
 
 SocketCalls Engine::calls() {
   return SocketCalls(*stack_, now());
 }
+
+int Engine::refuse_inherited(int fd) {
+  log_once("fork-inherited",
+           "fd %d is a veer socket inherited across fork(): veer does not share sockets between "
+           "processes yet, so only close() works on it here (EOPNOTSUPP)",
+           fd);
+  return fail(EOPNOTSUPP);
+}
+
+namespace {
+
+// When a blocking call with SO_RCVTIMEO/SO_SNDTIMEO must give up.
+std::optional<Time> deadline_after(Time now, Time timeout) {
+  if (timeout <= Time::zero()) return std::nullopt;
+  return now + timeout;
+}
+
+}  // namespace
 
 int Engine::bind(int fd, const sockaddr* addr, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
@@ -278,6 +486,7 @@ int Engine::bind(int fd, const sockaddr* addr, socklen_t len) {
     if (int err = adopt_locked(fd, *e)) return fail(err);
     VEER_LOG(Debug, "fd %d is a veer socket (bind %s)", fd, ep->to_string().c_str());
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   return static_cast<int>(finish(calls().bind(e->sock, addr, len)));
 }
 
@@ -291,14 +500,17 @@ int Engine::listen(int fd, int backlog) {
     lk.unlock();
     return real::listen(fd, backlog);
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   return static_cast<int>(finish(calls().listen(e->sock, backlog)));
 }
 
 int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   std::unique_lock<std::mutex> lk(mu_);
-  FdEntry* e = find(fd);
+  FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::accept4(fd, addr, len, flags);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
+  std::optional<Time> deadline = deadline_after(now(), e->rcv_timeout);
   for (;;) {
     CallResult r = calls().accept4(e->sock, flags, e->nonblock);
     if (r.failed()) return static_cast<int>(finish(r));
@@ -311,46 +523,51 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
         kick_locked();
         return fail(err);
       }
-      FdEntry entry;
-      entry.kind = FdEntry::Kind::Veer;
-      entry.nonblock = (flags & SOCK_NONBLOCK) != 0;
-      entry.sock = r.accepted;
+      auto entry = std::make_shared<FdEntry>();
+      entry->kind = FdEntry::Kind::Veer;
+      entry->nonblock = (flags & SOCK_NONBLOCK) != 0;
+      entry->sock = r.accepted;
+      entry->fd_refs = 1;
       fds_[nfd] = std::move(entry);
-      track(nfd, true);
+      set_track(nfd, kVeer);
       fill_sockaddr(r.peer, addr, len);
       VEER_LOG(Debug, "fd %d accepted %s on fd %d", nfd, r.peer.to_string().c_str(), fd);
       return nfd;
     }
-    cv_.wait(lk);
-    e = find(fd);
-    if (!e) return fail(EBADF);
+    if (int err = wait_locked(lk, deadline)) return fail(err == ETIMEDOUT ? EAGAIN : err);
+    if (ref(fd) != e) return fail(EBADF);
   }
 }
 
 int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
   std::unique_lock<std::mutex> lk(mu_);
-  FdEntry* e = find(fd);
+  FdRef e = ref(fd);
   if (!e) return lk.unlock(), real::connect(fd, addr, len);
   if (e->kind == FdEntry::Kind::Pending) {
     auto ep = to_endpoint(addr, len);
     if (!ep) return lk.unlock(), real::connect(fd, addr, len);
     if (!serves(ep->addr)) {
-      std::string why =
-          "connect to " + ep->to_string() + " is outside " + stack_config_.address.to_string();
+      std::string why = "connect to " + ep->to_string() + " is outside " +
+                        stack_config_.address.to_string() +
+                        (routes_.empty() ? "" : " and the routes knob");
       release_to_kernel_locked(fd, why.c_str());
       lk.unlock();
       return real::connect(fd, addr, len);
     }
     if (int err = adopt_locked(fd, *e)) return fail(err);
-    VEER_LOG(Debug, "fd %d is a veer socket (connect %s)", fd, ep->to_string().c_str());
+    VEER_LOG(Debug, "fd %d is a veer socket (connect %s%s)", fd, ep->to_string().c_str(),
+             stack_config_.address.contains(ep->addr) ? "" : ", through the gateway: routes knob");
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
+  std::optional<Time> deadline = deadline_after(now(), e->snd_timeout);
   CallProgress progress;
   CallResult r = calls().connect(e->sock, addr, len, e->nonblock, progress);
   kick_locked();
   while (r.status == CallStatus::WouldBlock) {
-    cv_.wait(lk);
-    e = find(fd);
-    if (!e) return fail(EBADF);
+    // Interrupted or timed out, the handshake goes on (inet_wait_for_connect):
+    // EINTR, or EINPROGRESS after SO_SNDTIMEO.
+    if (int err = wait_locked(lk, deadline)) return fail(err == ETIMEDOUT ? EINPROGRESS : err);
+    if (ref(fd) != e) return fail(EBADF);
     r = calls().connect(e->sock, addr, len, e->nonblock, progress);
   }
   return static_cast<int>(finish(r));
@@ -358,12 +575,14 @@ int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
 
 ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
   std::unique_lock<std::mutex> lk(mu_);
-  FdEntry* e = find(fd);
+  FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) {
     lk.unlock();
     return real::recvfrom(fd, buf, n, flags, nullptr, nullptr);
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   bool nonblock = e->nonblock;  // as at the call's start, like the kernel's timeo
+  std::optional<Time> deadline = deadline_after(now(), e->rcv_timeout);
   CallProgress progress;
   for (;;) {
     CallResult r = calls().recv(e->sock, buf, n, flags, nonblock, progress);
@@ -371,28 +590,37 @@ ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
       kick_locked();
       return finish(r);
     }
-    cv_.wait(lk);
-    e = find(fd);
-    if (!e) return progress.bytes ? static_cast<ssize_t>(progress.bytes) : fail(EBADF);
+    // tcp_recvmsg(): a timeout or a signal ends the call with what it has.
+    int err = wait_locked(lk, deadline);
+    if (err == 0 && ref(fd) != e) err = EBADF;
+    if (err) {
+      kick_locked();
+      if (progress.bytes) return static_cast<ssize_t>(progress.bytes);
+      return fail(err == ETIMEDOUT ? EAGAIN : err);
+    }
   }
 }
 
 ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
   std::unique_lock<std::mutex> lk(mu_);
-  FdEntry* e = find(fd);
+  FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) {
     lk.unlock();
     return real::sendto(fd, buf, n, flags, nullptr, 0);
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   bool nonblock = e->nonblock;
+  std::optional<Time> deadline = deadline_after(now(), e->snd_timeout);
   CallProgress progress;
   CallResult r = calls().send(e->sock, buf, n, flags, nonblock, progress);
   while (r.status == CallStatus::WouldBlock) {
-    cv_.wait(lk);
-    e = find(fd);
-    if (!e) {
+    kick_locked();
+    int err = wait_locked(lk, deadline);
+    if (err == 0 && ref(fd) != e) err = EBADF;
+    if (err) {
       kick_locked();
-      return progress.bytes > 0 ? static_cast<ssize_t>(progress.bytes) : fail(EBADF);
+      if (progress.bytes) return static_cast<ssize_t>(progress.bytes);
+      return fail(err == ETIMEDOUT ? EAGAIN : err);
     }
     r = calls().send(e->sock, buf, n, flags, nonblock, progress);
   }
@@ -405,6 +633,11 @@ ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
 ssize_t Engine::recvmsg(int fd, msghdr* msg, int flags) {
   size_t total = 0;
   for (size_t i = 0; i < msg->msg_iovlen; ++i) total += msg->msg_iov[i].iov_len;
+  if (msg->msg_iovlen == 1) {
+    ssize_t n = recv(fd, msg->msg_iov[0].iov_base, total, flags);
+    if (n >= 0) msg->msg_namelen = msg->msg_controllen = msg->msg_flags = 0;
+    return n;
+  }
   std::vector<std::byte> tmp(total);
   ssize_t n = recv(fd, tmp.data(), total, flags);
   if (n < 0) return n;
@@ -435,24 +668,56 @@ int Engine::shutdown(int fd, int how) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::shutdown(fd, how);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   CallResult r = calls().shutdown(e->sock, how);
   kick_locked();
-  cv_.notify_all();  // readers blocked on this socket see EOF now
+  notify_locked();  // readers blocked on this socket see EOF now
   return static_cast<int>(finish(r));
 }
 
 int Engine::close(int fd) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    FdEntry* e = find(fd);
-    if (e && e->kind == FdEntry::Kind::Veer) {
-      calls().close(e->sock);
-      kick_locked();
+  std::unique_lock<std::mutex> lk(mu_);
+  switch (track_of(fd)) {
+    case kInternal:
+      // A daemon closing every fd it did not open: veer's own must stay.
+      log_once("close-internal",
+               "the program closed fd %d, which veer uses itself: left open (reported as "
+               "closed)",
+               fd);
+      return 0;
+    case kEpoll:
+      epolls_.erase(fd);
+      set_track(fd, kNone);
+      break;
+    default: {
+      // SO_LINGER with a time: closing the last fd waits until the FIN is
+      // acknowledged or the time is up (tcp_close(), sk_stream_wait_close()).
+      std::optional<Time> deadline;
+      std::optional<Endpoint> local, remote;
+      if (FdEntry* e = find(fd);
+          e && e->fd_refs == 1 && e->kind == FdEntry::Kind::Veer && !forked_child_) {
+        auto linger = stack_->get_option(e->sock, core::SockOpt::Linger);
+        int secs = linger ? linger.value() : -1;
+        local = stack_->local_endpoint(e->sock);
+        remote = stack_->remote_endpoint(e->sock);
+        if (secs > 0 && local && remote) deadline = now() + std::chrono::seconds(secs);
+      }
+      forget_fd_locked(fd);
+      notify_locked();  // threads blocked on this fd give up with EBADF
+      if (deadline) {
+        using S = core::TcpState;
+        auto sending = [&] {
+          auto st = stack_->connection_state(*local, *remote);
+          return st == S::FinWait1 || st == S::Closing || st == S::LastAck;
+        };
+        // A signal or the time ends the wait; close() still succeeds.
+        while (sending() && wait_locked(lk, deadline) == 0) {
+        }
+      }
+      break;
     }
-    fds_.erase(fd);
-    track(fd, false);
-    cv_.notify_all();  // threads blocked on this fd give up with EBADF
   }
+  lk.unlock();
   return real::close(fd);
 }
 
@@ -460,6 +725,7 @@ int Engine::getsockname(int fd, sockaddr* addr, socklen_t* len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getsockname(fd, addr, len);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   return static_cast<int>(finish(calls().getsockname(e->sock, addr, len)));
 }
 
@@ -467,6 +733,7 @@ int Engine::getpeername(int fd, sockaddr* addr, socklen_t* len) {
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getpeername(fd, addr, len);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
   return static_cast<int>(finish(calls().getpeername(e->sock, addr, len)));
 }
 
@@ -494,6 +761,23 @@ int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t l
     }
     return r;
   }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
+  if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+    // Blocking is the engine's business: the stack never sees these.
+    Time t{};
+    if (int err = read_timeout(val, len, t)) return fail(err);
+    (name == SO_RCVTIMEO ? e->rcv_timeout : e->snd_timeout) = t;
+    return 0;
+  }
+  if (val && len >= static_cast<socklen_t>(sizeof(int))) {
+    int v;
+    std::memcpy(&v, val, sizeof v);
+    const char* note = nullptr;
+    if (keep_option(*e, level, name, v, &note)) {
+      if (note) log_once(note, "%s", note);
+      return 0;
+    }
+  }
   CallResult r = calls().setsockopt(e->sock, level, name, val, len);
   kick_locked();
   return static_cast<int>(finish(r));
@@ -504,10 +788,30 @@ int Engine::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::getsockopt(fd, level, name, val, len);
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
+  if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+    Time t = name == SO_RCVTIMEO ? e->rcv_timeout : e->snd_timeout;
+    if (int err = write_timeout(t, val, len)) return fail(err);
+    return 0;
+  }
+  for (auto [l, n] : kept_options()) {
+    if (l != level || n != name) continue;
+    if (!val || !len) return fail(EFAULT);
+    auto it = e->kept.find({level, name});
+    int v = it == e->kept.end() ? kept_default(level, name) : it->second;
+    socklen_t out = std::min<socklen_t>(*len, sizeof v);
+    std::memcpy(val, &v, out);
+    *len = out;
+    return 0;
+  }
   return static_cast<int>(finish(calls().getsockopt(e->sock, level, name, val, len)));
 }
 
 int Engine::fcntl(int fd, int cmd, long arg) {
+  if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+    if (arg < 0) return fail(EINVAL);
+    return dup(fd, static_cast<int>(arg), cmd == F_DUPFD_CLOEXEC);
+  }
   std::unique_lock<std::mutex> lk(mu_);
   FdEntry* e = find(fd);
   if (e && cmd == F_SETFL) e->nonblock = (arg & O_NONBLOCK) != 0;
@@ -521,9 +825,30 @@ int Engine::fcntl(int fd, int cmd, long arg) {
   return static_cast<int>(finish(r));
 }
 
+void Engine::after_fork_in_child() {
+  mu_.unlock();  // taken by this very thread in the prepare handler
+  forked_child_ = true;
+  waiters_.clear();  // their threads did not come along
+  io_sleep_until_.reset();
+  for (auto& [fd, r] : fds_)
+    if (r->kind == FdEntry::Kind::Veer) r->kind = FdEntry::Kind::Inherited;
+}
+
 void Engine::linger_at_exit() {
   std::unique_lock<std::mutex> lk(mu_);
-  if (!started_) return;
+  if (!started_ || forked_child_) return;
+  // exit() closes every fd, and the kernel then closes each socket whose
+  // last fd went (FIN, or RST with unread data or SO_LINGER 0): do the same
+  // for the sockets the program left open.
+  std::vector<FdRef> open;
+  for (const auto& [fd, r] : fds_)
+    if (r->kind == FdEntry::Kind::Veer && std::find(open.begin(), open.end(), r) == open.end())
+      open.push_back(r);
+  for (const FdRef& r : open) {
+    calls().close(r->sock);
+    r->kind = FdEntry::Kind::Inherited;  // nothing may use it after this
+  }
+  kick_locked();
   auto until = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(config_.get_int("exit_linger_ms"));
   while (stack_->connections_with_pending_output() > 0) {
@@ -533,6 +858,7 @@ void Engine::linger_at_exit() {
       break;
     }
   }
+  remove_view_locked();
 }
 
 }  // namespace veer::preload

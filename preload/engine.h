@@ -2,18 +2,24 @@
 // gives the interposer blocking, errno-returning socket calls on top of the
 // stack's non-blocking API. What each call means on a veer socket lives in
 // SocketCalls (socket_calls.h); the engine adds the fd table, the choice
-// between veer and the kernel, the lock and the waiting.
+// between veer and the kernel, the lock, the waiting (with signals and
+// SO_RCVTIMEO/SO_SNDTIMEO) and readiness for poll, select and epoll.
 //
 // Every veer socket is backed by a kernel fd of its own number (an eventfd
 // put in place of the kernel socket with dup3), so fd numbers never collide
-// with the kernel's. A TCP socket starts as a plain kernel socket ("pending")
-// and becomes veer's when bind() or connect() names an address veer serves.
+// with the kernel's, and dup()/close()/exec keep working on them. A TCP
+// socket starts as a plain kernel socket ("pending") and becomes veer's when
+// bind() or connect() names an address veer serves.
 #pragma once
 
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,11 +33,17 @@
 #include "core/stack.h"
 #include "netdev/device.h"
 #include "preload/socket_calls.h"
+#include "preload/view_format.h"
 
 namespace veer::preload {
 
+// One open socket, shared by every fd that dup() made of it (the kernel's
+// struct file): O_NONBLOCK and the timeouts are per open socket, as on Linux;
+// FD_CLOEXEC stays with each fd (the kernel keeps it).
 struct FdEntry {
-  enum class Kind : uint8_t { Pending, Veer };
+  // Inherited: a veer socket in a forked child, which has no share in the
+  // parent's stack (yet): close() works, everything else is EOPNOTSUPP.
+  enum class Kind : uint8_t { Pending, Veer, Inherited };
   Kind kind = Kind::Pending;
   bool nonblock = false;
   // Options set while still a kernel socket, replayed on the veer socket.
@@ -40,6 +52,35 @@ struct FdEntry {
   std::vector<std::pair<core::SockOpt, int>> options;
   std::string congestion;
   core::SocketId sock{};
+  int fd_refs = 0;  // fds naming this socket; it closes when the last goes
+  // Options veer keeps and reports but does not act on yet, by (level, name):
+  // SO_REUSEPORT, SO_RCVLOWAT, TCP_QUICKACK, TCP_DEFER_ACCEPT, IP_TOS.
+  std::map<std::pair<int, int>, int> kept;
+  // SO_RCVTIMEO / SO_SNDTIMEO; zero waits forever.
+  Time rcv_timeout{};
+  Time snd_timeout{};
+};
+using FdRef = std::shared_ptr<FdEntry>;
+
+// A veer socket in one epoll set. The kernel's epoll cannot see veer's
+// readiness, so the engine keeps these interests itself and merges them
+// with the kernel's own events in epoll_wait.
+struct EpollInterest {
+  uint32_t events = 0;
+  epoll_data_t data{};
+  FdRef sock;
+  bool armed = true;  // EPOLLONESHOT: off once reported, until EPOLL_CTL_MOD
+  // Edge-triggered: what was last reported, so the same readiness is not
+  // reported again until the socket saw a new event.
+  bool reported = false;
+  uint32_t last_mask = 0;
+  uint64_t last_events = 0;
+};
+
+struct EpollSet {
+  std::map<int, EpollInterest> veer;     // veer sockets, by fd
+  std::map<int, EpollInterest> pending;  // kernel sockets that may become veer's
+  int cursor = 0;                        // fairness: where the next scan starts
 };
 
 class Engine {
@@ -49,9 +90,23 @@ class Engine {
   static Engine& get();
 
   static constexpr int kMaxFds = 1 << 16;
-  // Lock-free check on every fd-taking call: is this fd one of ours?
+  // What an fd number is to veer, readable without the lock.
+  enum Track : uint8_t {
+    kNone = 0,
+    kPending = 1,   // a TCP kernel socket veer may adopt
+    kVeer = 2,      // a veer socket
+    kEpoll = 3,     // an epoll fd that holds veer sockets
+    kInternal = 4,  // the engine's own fd (device, wakeups): the program must not close it
+  };
+  Track track_of(int fd) const {
+    return fd >= 0 && fd < kMaxFds
+               ? static_cast<Track>(tracked_[fd].load(std::memory_order_acquire))
+               : kNone;
+  }
+  // Is this fd a socket veer has (pending or adopted)?
   bool tracked(int fd) const {
-    return fd >= 0 && fd < kMaxFds && tracked_[fd].load(std::memory_order_acquire);
+    Track t = track_of(fd);
+    return t == kPending || t == kVeer;
   }
 
   // Called after the kernel created a TCP socket: remember it as pending.
@@ -74,6 +129,25 @@ class Engine {
   int setsockopt(int fd, int level, int name, const void* val, socklen_t len);
   int getsockopt(int fd, int level, int name, void* val, socklen_t* len);
   int fcntl(int fd, int cmd, long arg);
+  int ioctl(int fd, unsigned long request, void* arg);
+  // From a file to a veer socket (the copy goes through user space).
+  ssize_t sendfile(int out, int in, off_t* offset, size_t count);
+
+  // fd semantics: a dup shares the socket; the socket closes with its last fd.
+  int dup(int fd, int min_fd, bool cloexec);  // dup() and F_DUPFD(_CLOEXEC)
+  int dup3(int fd, int fd2, int flags, bool is_dup2);
+  int close_range(unsigned first, unsigned last, int flags);
+
+  // Readiness. `timeout` null waits forever; `mask` as in ppoll/epoll_pwait.
+  int poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask);
+  int epoll_ctl(int epfd, int op, int fd, epoll_event* ev);
+  int epoll_wait(int epfd, epoll_event* evs, int max, const timespec* timeout,
+                 const sigset_t* mask);
+  // Does this poll set name a veer socket (so the engine must answer it)?
+  bool any_veer(const pollfd* fds, nfds_t n) const;
+
+  // A thread's wakeup eventfd is gone (the thread ended).
+  void internal_fd_closed(int fd) { set_track(fd, kNone); }
 
   // At exit: let unacknowledged data and FINs finish, up to exit_linger_ms.
   void linger_at_exit();
@@ -86,26 +160,53 @@ class Engine {
   // The call semantics on the stack, at the current time (lock held).
   SocketCalls calls();
   FdEntry* find(int fd);
-  void track(int fd, bool on);
+  FdRef ref(int fd);
+  void set_track(int fd, Track t);
   // Starts device, stack and I/O thread on first need. 0 or an errno.
   int start_locked();
   // Turns a pending fd into a veer socket. 0 or an errno.
   int adopt_locked(int fd, FdEntry& e);
   // Hands a pending fd back to the kernel for good.
   void release_to_kernel_locked(int fd, const char* why);
+  // Drops fd's reference; closes the veer socket with its last fd.
+  void forget_fd_locked(int fd);
   // Wakes the I/O thread when the stack's next deadline moved earlier.
   void kick_locked();
+  // Wakes every caller waiting for the stack to move.
+  void notify_locked();
+  // Waits (lock released) until the stack moved, `deadline` (engine clock)
+  // passed, or a signal came: 0, ETIMEDOUT or EINTR. A signal whose handler
+  // has SA_RESTART resumes the wait when no deadline is set, as Linux
+  // restarts a blocking socket call without SO_RCVTIMEO/SO_SNDTIMEO.
+  int wait_locked(std::unique_lock<std::mutex>& lk, std::optional<Time> deadline);
+  // This thread's wakeup eventfd, registered to be woken by notify_locked();
+  // -1 with errno when none can be made.
+  int add_waiter_locked();
+  void remove_waiter_locked(int efd);
+  // Readiness of one epoll set's veer sockets, written to evs (lock held).
+  int collect_epoll_locked(EpollSet& set, epoll_event* evs, int max);
+  uint32_t poll_mask_locked(const FdEntry& e) const;
   void io_loop();
+  // The socket view for `veer ss` (engine_view.cpp, preload/view_format.h).
+  bool map_view_locked(uint32_t capacity);
+  void publish_view_locked(Time now);
+  void remove_view_locked();
+  void after_fork_in_child();
+  int refuse_inherited(int fd);
   bool serves(Ipv4Addr addr) const;
 
   config::Config config_;
   core::StackConfig stack_config_;
+  std::vector<Ipv4Prefix> routes_;  // the `routes` knob
   std::atomic<uint8_t> tracked_[kMaxFds] = {};
 
   std::mutex mu_;
-  std::condition_variable cv_;  // notified whenever the stack moved
-  std::unordered_map<int, FdEntry> fds_;
+  std::condition_variable cv_;  // linger_at_exit waits here
+  std::unordered_map<int, FdRef> fds_;
+  std::unordered_map<int, std::shared_ptr<EpollSet>> epolls_;
+  std::vector<int> waiters_;  // eventfds of the threads waiting in wait_locked
   bool started_ = false;
+  bool forked_child_ = false;
   int start_error_ = 0;
   std::unique_ptr<netdev::Device> device_;
   std::unique_ptr<DeviceSink> sink_;
@@ -113,6 +214,15 @@ class Engine {
   std::thread io_;
   int wake_fd_ = -1;
   std::optional<Time> io_sleep_until_;  // what the I/O thread is waiting for
+  // The published socket view.
+  static constexpr Time kViewInterval = std::chrono::milliseconds(20);
+  void* view_ = nullptr;
+  size_t view_bytes_ = 0;
+  bool view_broken_ = false;
+  bool view_dirty_ = false;  // something changed since the last publication
+  Time view_published_{};
+  std::vector<ViewSocket> view_records_;
+  std::string program_;
 };
 
 }  // namespace veer::preload

@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -117,6 +119,52 @@ int poll(pollfd* fds, nfds_t n, int timeout) {
 int ppoll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask) {
   VEER_REAL(ppoll);
   return fn(fds, n, timeout, mask);
+}
+
+int select(int n, fd_set* r, fd_set* w, fd_set* x, timeval* t) {
+  VEER_REAL(select);
+  return fn(n, r, w, x, t);
+}
+int pselect(int n, fd_set* r, fd_set* w, fd_set* x, const timespec* t, const sigset_t* m) {
+  VEER_REAL(pselect);
+  return fn(n, r, w, x, t, m);
+}
+int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
+  VEER_REAL(epoll_ctl);
+  return fn(epfd, op, fd, ev);
+}
+int epoll_pwait(int epfd, epoll_event* evs, int max, int timeout, const sigset_t* mask) {
+  VEER_REAL(epoll_pwait);
+  return fn(epfd, evs, max, timeout, mask);
+}
+int epoll_pwait2(int epfd, epoll_event* evs, int max, const timespec* t, const sigset_t* m) {
+  VEER_REAL(epoll_pwait2);
+  return fn(epfd, evs, max, t, m);
+}
+int dup(int fd) {
+  VEER_REAL(dup);
+  return fn(fd);
+}
+int dup2(int fd, int fd2) {
+  VEER_REAL(dup2);
+  return fn(fd, fd2);
+}
+int dup3(int fd, int fd2, int flags) {
+  VEER_REAL(dup3);
+  return fn(fd, fd2, flags);
+}
+int ioctl(int fd, unsigned long request, void* arg) {
+  using Ioctl = int (*)(int, unsigned long, ...);
+  static auto fn = resolve<Ioctl>("ioctl");
+  return fn(fd, request, arg);
+}
+int close_range(unsigned first, unsigned last, int flags) {
+  VEER_REAL(close_range);
+  return fn(first, last, flags);
+}
+ssize_t sendfile(int out, int in, off_t* offset, size_t count) {
+  VEER_REAL(sendfile);
+  return fn(out, in, offset, count);
 }
 
 }  // namespace veer::preload::real

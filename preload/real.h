@@ -4,6 +4,8 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -33,5 +35,17 @@ int getsockopt(int fd, int level, int name, void* val, socklen_t* len);
 int fcntl(int fd, int cmd, long arg);
 int poll(pollfd* fds, nfds_t n, int timeout);
 int ppoll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask);
+int select(int n, fd_set* r, fd_set* w, fd_set* x, timeval* timeout);
+int pselect(int n, fd_set* r, fd_set* w, fd_set* x, const timespec* timeout, const sigset_t* mask);
+int epoll_ctl(int epfd, int op, int fd, epoll_event* ev);
+int epoll_pwait(int epfd, epoll_event* evs, int max, int timeout, const sigset_t* mask);
+int epoll_pwait2(int epfd, epoll_event* evs, int max, const timespec* timeout,
+                 const sigset_t* mask);
+int dup(int fd);
+int dup2(int fd, int fd2);
+int dup3(int fd, int fd2, int flags);
+int ioctl(int fd, unsigned long request, void* arg);
+int close_range(unsigned first, unsigned last, int flags);
+ssize_t sendfile(int out, int in, off_t* offset, size_t count);
 
 }  // namespace veer::preload::real

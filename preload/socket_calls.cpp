@@ -290,14 +290,9 @@ CallResult SocketCalls::setsockopt(core::SocketId s, int level, int name, const 
     if (!val || len < static_cast<socklen_t>(sizeof(linger))) return fail(EINVAL);
     linger lg;
     std::memcpy(&lg, val, sizeof lg);
+    // A time > 0 makes close() wait for the FIN to be acknowledged: the
+    // owner does that waiting (the engine; the runner never blocks in close).
     int secs = lg.l_onoff ? std::max(lg.l_linger, 0) : -1;
-    if (secs > 0) {
-      return with(done(0), {.key = "linger-time",
-                            .message = "SO_LINGER with a time: close() does not wait yet (the FIN "
-                                       "is sent and the connection closes on its own)",
-                            .level = level,
-                            .name = name});
-    }
     if (int err = stack_.set_option(s, core::SockOpt::Linger, secs)) return fail(err);
     return done(0);
   }
@@ -372,6 +367,9 @@ CallResult SocketCalls::getsockopt(core::SocketId s, int level, int name, void* 
 
 CallResult SocketCalls::ioctl(core::SocketId s, unsigned long request, int* out) {
   if (!out) return fail(EFAULT);
+  // tcp_ioctl(): a listener has no queues to measure.
+  if ((request == SIOCINQ || request == SIOCOUTQ) && stack_.state(s) == core::TcpState::Listen)
+    return fail(EINVAL);
   switch (request) {
     case SIOCINQ:  // == FIONREAD
       *out = static_cast<int>(stack_.bytes_readable(s));

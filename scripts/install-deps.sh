@@ -29,6 +29,14 @@ PACKAGES=(
   tcpdump
   nftables
   netcat-openbsd
+  socat
+  curl
+  telnet
+  nginx-light
+  redis-server
+  redis-tools
+  iperf3
+  wrk
   clang-format
   procps
 )

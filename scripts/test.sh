@@ -11,6 +11,10 @@
 #   4. scripts/build.sh --tsan and the same ctest run in build-tsan/: the
 #      engine's I/O thread and the program's threads under ThreadSanitizer
 #      (VEER_TEST_TSAN=0 skips this pass)
+#   5. scripts/build.sh (the plain build/ a user runs) and its integration
+#      tests: what users get, and the programs that cannot start under a
+#      preloaded sanitizer runtime at all (curl, wget), which the sanitizer
+#      passes leave to this one (VEER_TEST_PLAIN=0 skips it)
 #
 # Needs root: the integration tests create TAP/veth devices in network
 # namespaces of their own. Exits non-zero if formatting, the build or any
@@ -89,9 +93,13 @@ total_timeout="${VEER_TEST_TOTAL_TIMEOUT:-3600}"
 logs=()
 trap 'rm -f "${logs[@]}"' EXIT
 
-passes=("--sanitize build-san ASan+UBSan")
+# flag, build dir, name, and the labels the pass runs (all: every label).
+passes=("--sanitize build-san ASan+UBSan all")
 if [[ "${VEER_TEST_TSAN:-1}" != 0 ]]; then
-  passes+=("--tsan build-tsan ThreadSanitizer")
+  passes+=("--tsan build-tsan ThreadSanitizer all")
+fi
+if [[ "${VEER_TEST_PLAIN:-1}" != 0 ]]; then
+  passes+=("--plain build plain integration")
 fi
 
 total_passed=0
@@ -99,17 +107,21 @@ total_failed=0
 ctest_status=0
 summaries=()
 for pass in "${passes[@]}"; do
-  read -r flag dir name <<<"$pass"
-  if ! bash scripts/build.sh "$flag"; then
+  read -r flag dir name labels <<<"$pass"
+  build_args=("$flag")
+  [[ "$flag" == --plain ]] && build_args=()
+  if ! bash scripts/build.sh "${build_args[@]}"; then
     die "the $name build failed (see above)"
   fi
+  label_args=()
+  [[ "$labels" != all ]] && label_args=(-L "$labels")
   log_file="$(mktemp -t veer-ctest.XXXXXX)"
   logs+=("$log_file")
   log "running ctest in $dir/ ($name; ${*:-all labels})"
   set +e
   # stdin from /dev/null: a test must never wait for a keyboard (CI has none).
   timeout --kill-after=30 "$total_timeout" \
-    ctest --test-dir "$dir" --output-on-failure --timeout 600 --no-tests=error "$@" \
+    ctest --test-dir "$dir" --output-on-failure --timeout 600 --no-tests=error "${label_args[@]}" "$@" \
     </dev/null 2>&1 | tee "$log_file"
   status=${PIPESTATUS[0]}
   set -e

@@ -39,10 +39,28 @@ int net_up(const config::Config& config) {
   }
   step("MTU " + std::to_string(mtu) + " on " + dev);
 
-  if (auto error = netdev::add_address(dev, host); !error.empty()) {
+  // With a bridge, the kernel side's address sits on the bridge, and every
+  // veer TAP joined to it shares one network with the kernel and each other.
+  const std::string bridge = config.get_text("bridge");
+  std::string kernel_side = dev;
+  if (!bridge.empty()) {
+    if (auto error = netdev::create_bridge(bridge); !error.empty()) {
+      return fail(kName, error, kExitFailure);
+    }
+    if (auto error = netdev::enslave(dev, bridge); !error.empty()) {
+      return fail(kName, error, kExitFailure);
+    }
+    if (auto error = netdev::set_link_up(bridge, true); !error.empty()) {
+      return fail(kName, error, kExitFailure);
+    }
+    step(dev + " is a port of bridge " + bridge);
+    kernel_side = bridge;
+  }
+  if (auto error = netdev::add_address(kernel_side, host); !error.empty()) {
     return fail(kName, error, kExitFailure);
   }
-  step("kernel side " + host.to_string() + " on " + dev + ", veer at " + veer.addr.to_string());
+  step("kernel side " + host.to_string() + " on " + kernel_side + ", veer at " +
+       veer.addr.to_string());
   // The configuration allows it, but then the kernel has no connected route
   // to veer and nothing reaches it without one added by hand.
   if (!host.contains(veer.addr)) {
@@ -71,6 +89,14 @@ int net_down(const config::Config& config) {
     return fail(kName, error, kExitFailure);
   }
   step("removed TAP " + dev);
+  // The bridge goes with its last port.
+  const std::string bridge = config.get_text("bridge");
+  if (!bridge.empty() && netdev::bridge_port_count(bridge) == 0) {
+    if (auto error = netdev::delete_link(bridge); !error.empty()) {
+      return fail(kName, error, kExitFailure);
+    }
+    step("removed bridge " + bridge + " (no ports left)");
+  }
   return kExitOk;
 }
 
@@ -114,6 +140,9 @@ const Command kNetCommand = {
         "up    creates the persistent TAP named by the `device` knob (tap:veer0),\n"
         "      sets its MTU to `mtu`, gives the kernel side `host_address`\n"
         "      (10.77.0.1/24) and brings it up. Running it again is harmless.\n"
+        "      With `bridge` set, the TAP joins that bridge (made if missing), which\n"
+        "      holds host_address instead: several veer processes, each with its own\n"
+        "      device and address, then share one network with the kernel.\n"
         "      veer itself answers at `address` (10.77.0.2) on the other side.\n"
         "down  removes that TAP; a missing one is not an error.\n"
         "\n"

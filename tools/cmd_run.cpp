@@ -84,8 +84,9 @@ int run(std::span<char* const> args) {
   }
   if (library.empty()) return fail(kName, error, kExitFailure);
 
-  std::string preload =
-      compose_ld_preload(kSanitizerPreload, library, getenv_or_empty("LD_PRELOAD"));
+  std::string preload = compose_ld_preload(
+      kSanitizerPreload, library, getenv_or_empty("LD_PRELOAD"),
+      VEER_SANITIZER_PRELOAD_AFTER ? RuntimeOrder::AfterLibrary : RuntimeOrder::First);
   ::setenv("LD_PRELOAD", preload.c_str(), 1);
   ::setenv(std::string(config::kActiveEnv).c_str(), "1", 1);
   if (!kSanitizerPreload.empty()) {

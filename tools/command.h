@@ -27,6 +27,7 @@ struct Command {
 extern const Command kNetCommand;
 extern const Command kRunCommand;
 extern const Command kSysctlCommand;
+extern const Command kSsCommand;
 
 // Prints "veer NAME: MESSAGE" and a pointer to the command's help on stderr;
 // returns kExitUsage.

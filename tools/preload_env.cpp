@@ -43,10 +43,12 @@ std::string library_path(std::string_view override_path, std::string_view exe_pa
 }
 
 std::string compose_ld_preload(std::string_view sanitizer_runtimes, std::string_view library,
-                               std::string_view existing) {
+                               std::string_view existing, RuntimeOrder order) {
   std::string list;
-  if (!sanitizer_runtimes.empty()) list = std::string(sanitizer_runtimes) + ":";
+  bool first = order == RuntimeOrder::First;
+  if (!sanitizer_runtimes.empty() && first) list = std::string(sanitizer_runtimes) + ":";
   list += library;
+  if (!sanitizer_runtimes.empty() && !first) list += ":" + std::string(sanitizer_runtimes);
   if (!existing.empty()) list += ":" + std::string(existing);
   return list;
 }

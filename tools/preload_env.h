@@ -19,12 +19,16 @@ inline constexpr const char* kLibraryEnv = "VEER_LIBRARY";
 std::string library_path(std::string_view override_path, std::string_view exe_path,
                          std::string_view cwd);
 
-// The new LD_PRELOAD: the sanitizer runtimes first (a sanitized libveer.so
-// needs them loaded before it in a program not built with them), then
-// libveer.so, then whatever the caller already preloads, so our interposers
-// come before theirs.
+// The new LD_PRELOAD: the sanitizer runtimes (a sanitized libveer.so needs
+// them preloaded in a program not built with them), libveer.so, then
+// whatever the caller already preloads, so our interposers come before
+// theirs. ASan's runtime must come first. ThreadSanitizer's goes right after
+// libveer.so: its poll/epoll_wait interceptors ignore every interceptor
+// called inside them (a "blocking call"), so were they first, veer's poll
+// taking its lock inside them would hide that lock from TSan.
+enum class RuntimeOrder { First, AfterLibrary };
 std::string compose_ld_preload(std::string_view sanitizer_runtimes, std::string_view library,
-                               std::string_view existing);
+                               std::string_view existing, RuntimeOrder order = RuntimeOrder::First);
 
 // `existing` ASAN_OPTIONS with detect_leaks=0 and verify_asan_link_order=0
 // appended unless the user already chose a value for them. LeakSanitizer would

@@ -78,6 +78,8 @@ class Config {
   // NAME of device = tap:NAME.
   std::string device_name() const;
   Ipv4Prefix host_address() const;
+  // The `routes` knob: networks veer serves through its gateway.
+  std::vector<Ipv4Prefix> routes() const;
   MacAddr mac() const;
 
  private:

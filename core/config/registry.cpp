@@ -77,8 +77,8 @@ constexpr std::array kKnobs = {
          .default_value = "1000",
          .min = 1,
          .max = 60000,
-         .help = "Milliseconds after the last timestamp before tcp_tw_reuse may take a "
-                 "TIME_WAIT 4-tuple (Linux 6.13+)",
+         .help = "Milliseconds a TIME_WAIT must have lasted before tcp_tw_reuse may take "
+                 "its 4-tuple (Linux 6.13+)",
          .sysctl = true},
     Knob{.name = "net.ipv4.ip_local_port_range",
          .kind = Kind::PortRange,
@@ -102,8 +102,9 @@ constexpr std::array kKnobs = {
          .default_value = "1024",
          .min = 0,
          .max = INT_MAX,
-         .help = "Half-open (SYN_RECV) requests per listener (Linux's default scales with "
-                 "memory; 1024 here)",
+         .help = "Without SYN cookies, the last quarter of this many half-open requests "
+                 "is kept for proven peers; the SYN queue itself holds the listen() backlog "
+                 "(Linux's default scales with memory; 1024 here)",
          .sysctl = true},
     // proc_dointvec_minmax with extra1 = SYSCTL_ONE. Linux does not check the
     // order of the three values; veer does, since min > default or
@@ -274,6 +275,16 @@ constexpr std::array kKnobs = {
          .kind = Kind::Ipv4AddrOrNone,
          .default_value = "10.77.0.1",
          .help = "Next hop for destinations outside the subnet, or none"},
+    Knob{.name = "routes",
+         .kind = Kind::Ipv4PrefixList,
+         .default_value = "",
+         .help = "Networks reached through gateway whose connections veer serves (0.0.0.0/0: "
+                 "every destination but loopback); empty: veer's own subnet only"},
+    Knob{.name = "bridge",
+         .kind = Kind::LinkName,
+         .default_value = "",
+         .help = "veer net up: put the TAP in this bridge, which holds host_address (several "
+                 "veer processes, each on its own TAP, on one network); empty: no bridge"},
     Knob{.name = "mac",
          .kind = Kind::Mac,
          .default_value = "auto",
@@ -402,6 +413,10 @@ std::string accepted_text(const Knob& knob) {
       return "auto, or a unicast MAC address aa:bb:cc:dd:ee:ff";
     case Kind::Device:
       return "tap:NAME, NAME 1..15 characters of A-Z a-z 0-9 _ . -";
+    case Kind::Ipv4PrefixList:
+      return "empty, or networks a.b.c.d/n separated by spaces or commas";
+    case Kind::LinkName:
+      return "empty, or 1..15 characters of A-Z a-z 0-9 _ . -";
     case Kind::Enum:
       return std::string(knob.choices);
     case Kind::Path:

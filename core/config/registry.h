@@ -22,6 +22,8 @@ enum class Kind {
   Ipv4AddrOrNone,  // "10.77.0.1" or "none"
   Mac,             // "auto" or "aa:bb:cc:dd:ee:ff"
   Device,          // "tap:NAME"
+  LinkName,        // an interface name, or empty for none
+  Ipv4PrefixList,  // "10.99.0.0/24 192.168.5.0/24", or empty
   Enum,            // one word of `choices`
   Path,            // any text, may be empty; names a file
   String,          // any text, may be empty

@@ -79,6 +79,17 @@ std::string Config::device_name() const {
   return device.substr(device.find(':') + 1);
 }
 
+std::vector<Ipv4Prefix> Config::routes() const {
+  std::vector<Ipv4Prefix> out;
+  std::string_view rest = get_text("routes");
+  while (!rest.empty()) {
+    size_t sp = rest.find(' ');
+    if (auto p = Ipv4Prefix::parse(rest.substr(0, sp))) out.push_back(*p);
+    rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+  }
+  return out;
+}
+
 Ipv4Prefix Config::host_address() const {
   return prefix_of(get_text("host_address"));
 }

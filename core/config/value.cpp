@@ -74,6 +74,24 @@ CheckedValue check_prefix(const Knob& knob, std::string_view value) {
   return good(prefix->to_string());
 }
 
+CheckedValue check_prefix_list(const Knob& knob, std::string_view value) {
+  std::string canonical;
+  size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && (is_space(value[i]) || value[i] == ',')) ++i;
+    size_t j = i;
+    while (j < value.size() && !is_space(value[j]) && value[j] != ',') ++j;
+    if (j == i) break;
+    std::string_view item = value.substr(i, j - i);
+    auto prefix = Ipv4Prefix::parse(item);
+    if (!prefix) return refused(knob, "'" + std::string(item) + "' is not a network a.b.c.d/n");
+    if (!canonical.empty()) canonical += ' ';
+    canonical += prefix->to_string();
+    i = j;
+  }
+  return good(std::move(canonical));
+}
+
 CheckedValue check_addr_or_none(const Knob& knob, std::string_view value) {
   if (value == "none") return good("none");
   auto addr = Ipv4Addr::parse(value);
@@ -164,6 +182,12 @@ CheckedValue check_value(const Knob& knob, std::string_view value) {
       return check_mac(knob, value);
     case Kind::Device:
       return check_device(knob, value);
+    case Kind::Ipv4PrefixList:
+      return check_prefix_list(knob, value);
+    case Kind::LinkName:
+      if (!value.empty() && !valid_ifname(value))
+        return refused(knob, "bad interface name '" + std::string(value) + "'");
+      return good(std::string(value));
     case Kind::Enum:
       return check_enum(knob, value);
     case Kind::Path:

@@ -62,8 +62,12 @@ void TcpConnection::set_state(TcpState s) {
 void TcpConnection::open_active(Time now) {
   now_ = now;
   set_state(TcpState::SynSent);
-  // tcp_connect_init(): the SYN's window from the whole receive buffer.
-  choose_initial_window(adv_mss(), env_.settings.window_scaling);
+  // tcp_connect_init(): the SYN's window from the whole receive buffer. A
+  // connection that took over a TIME_WAIT already has a TS.Recent, and the
+  // timestamp option comes off the MSS it rounds to (65160).
+  uint32_t mss = adv_mss();
+  if (ts_recent_stamp_ && env_.settings.timestamps != 0) mss -= 12;
+  choose_initial_window(mss, env_.settings.window_scaling);
   first_retrans_ = now;  // Linux tcp_connect(): retrans_stamp = SYN time
   rtt_seq_ = iss_;
   rtt_sent_ = now;
@@ -122,16 +126,17 @@ void TcpConnection::open_from_cookie(const wire::TcpSegment& ack, uint16_t mss, 
 
 void TcpConnection::send_syn(bool with_ack, Time now) {
   wire::TcpHeader h = header(iss_, with_ack ? (kSyn | kAck) : kSyn);
+  const TcpSettings& t = env_.settings;
+  bool offer = !with_ack;
   // The window in a SYN is never scaled (tcp_select_initial_window()).
   h.window = static_cast<uint16_t>(syn_window_);
   // Offer what the knobs allow (SYN) or accept what the peer offered
   // (SYN-ACK), in Linux's option order (tcp_syn_options(), tcp_synack_options()).
+  // TSecr is TS.Recent: 0 on a fresh SYN, the TIME_WAIT's on a takeover.
   h.options.mss = adv_mss();
-  const TcpSettings& t = env_.settings;
-  bool offer = !with_ack;
   if (offer ? t.sack : sack_ok_) h.options.sack_permitted = true;
   if (offer ? t.timestamps != 0 : ts_ok_) {
-    h.options.timestamp = wire::TcpOptions::Timestamp{ts_now(), with_ack ? ts_recent_ : 0};
+    h.options.timestamp = wire::TcpOptions::Timestamp{ts_now(), ts_recent_};
   } else {
     h.options.timestamp.reset();
   }
@@ -367,7 +372,13 @@ void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time no
     if (h.ack == snd_nxt_) {
       // Simultaneous open: the peer's SYN-ACK for our SYN completes the
       // handshake (tcp_validate_incoming() lets exactly this one through).
-      if (process_ack(seg, now)) process_data_and_fin(seg, now);
+      if (!process_ack(seg, now)) return;
+      // Its SYN was ACKed in our SYN-ACK already: tcp_data_queue() takes it
+      // as a retransmission, ACKed at once with a D-SACK for it.
+      enter_quickack_mode();
+      if (sack_ok_) sack_.on_duplicate(h.seq, h.seq + 1, rcv_nxt_);
+      ack_pending_ = true;
+      process_data_and_fin(seg, now);
       return;
     }
   }
@@ -483,6 +494,11 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
       persist_at_.reset();
       probes_ = 0;
     }
+  }
+  if (persist_at_ && snd_wnd_ == 0 && flight_size() == 0) {
+    // tcp_ack_probe(): an answer that leaves the window shut restarts the
+    // probe timer from its arrival, with the backoff reached so far.
+    persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), kRtoMax);
   }
   bool fin_acked = false;
   if (seq_gt(h.ack, snd_una_)) {

@@ -88,6 +88,7 @@ class TcpConnection {
   bool on_icmp_time_exceeded(uint32_t seq, Time now);
   void on_timer(Time now);
   std::optional<Time> deadline() const;
+  TcpTimerView timer_view() const;
 
   // --- Queries ---------------------------------------------------------------
   TcpState state() const { return state_; }
@@ -98,6 +99,7 @@ class TcpConnection {
   bool orphaned() const { return orphaned_; }
   // Nothing left to do: the stack may free it (once the program let go).
   bool finished() const { return state_ == TcpState::Closed; }
+  uint32_t segments_received() const { return segs_in_; }
   size_t bytes_readable() const { return rcv_buf_.size(); }
   size_t bytes_unacked() const { return snd_buf_.size(); }
   bool was_established() const { return was_established_; }
@@ -107,6 +109,16 @@ class TcpConnection {
   // When TS.Recent last moved, if the peer sends timestamps (Linux
   // ts_recent_stamp): what makes a TIME_WAIT 4-tuple safe to reuse.
   std::optional<Time> ts_recent_stamp() const { return ts_recent_stamp_; }
+  uint32_t ts_recent() const { return ts_recent_; }
+  // When TIME_WAIT began (Linux tw_entry_stamp): tcp_tw_reuse_delay counts
+  // from here.
+  Time time_wait_entered() const { return time_wait_entered_; }
+  // A connection taking over a TIME_WAIT 4-tuple starts with its TS.Recent
+  // (tcp_twsk_unique()), which its SYN echoes. Before open_active().
+  void inherit_ts_recent(uint32_t ts_recent, Time stamp) {
+    ts_recent_ = ts_recent;
+    ts_recent_stamp_ = stamp;
+  }
   // tcp_timewait_state_process(): may a SYN start a new connection on this
   // TIME_WAIT 4-tuple (its sequence or timestamp is newer than ours)?
   bool time_wait_accepts_syn(const wire::TcpSegment& seg) const;
@@ -324,6 +336,7 @@ class TcpConnection {
   std::optional<Time> first_retrans_;  // when the retransmitted data first left (retrans_stamp)
   std::optional<Time> retransmit_at_;
   std::optional<Time> time_wait_until_;
+  Time time_wait_entered_{};
   std::optional<Time> fin_wait2_until_;
   std::optional<Time> persist_at_;  // zero-window probe (RFC 9293 §3.8.6.1)
   int probes_ = 0;

@@ -22,6 +22,20 @@ std::optional<Time> TcpConnection::deadline() const {
   return d;
 }
 
+TcpTimerView TcpConnection::timer_view() const {
+  using K = TcpTimerView::Kind;
+  if (retransmit_at_) return {K::Retransmit, *retransmit_at_, retransmits_};
+  if (established_ && in_state(state_, kCanSend)) {
+    if (auto r = recovery_.deadline()) return {K::Retransmit, *r, retransmits_};
+  }
+  if (persist_at_) return {K::Persist, *persist_at_, probes_};
+  // An orphaned FIN_WAIT2 lives on a TIME_WAIT socket in Linux.
+  if (time_wait_until_) return {K::TimeWait, *time_wait_until_, 0};
+  if (fin_wait2_until_) return {K::TimeWait, *fin_wait2_until_, 0};
+  if (keepalive_at_) return {K::Keepalive, *keepalive_at_, keepalive_probes_};
+  return {};
+}
+
 void TcpConnection::on_timer(Time now) {
   now_ = now;
   if (keepalive_at_ && *keepalive_at_ <= now) on_keepalive_timer(now);
@@ -210,6 +224,7 @@ void TcpConnection::on_reorder_timeout(Time now) {
 
 void TcpConnection::enter_time_wait(Time now) {
   set_state(TcpState::TimeWait);
+  time_wait_entered_ = now;
   time_wait_until_ = now + kTimeWaitLength;
   retransmit_at_.reset();
   fin_wait2_until_.reset();

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "core/types.h"
+
 namespace veer::core {
 
 inline constexpr uint8_t kTcpiOptTimestamps = 1;  // TCPI_OPT_TIMESTAMPS
@@ -48,6 +50,15 @@ struct TcpInfo {
   uint32_t min_rtt_us = 0;
   uint32_t snd_wnd = 0;
   uint32_t rcv_wnd = 0;
+};
+
+// The timer `ss -o` would show for a connection (Linux's icsk_pending,
+// sk_timer, the TIME_WAIT timer) and its counter (retransmits, probes).
+struct TcpTimerView {
+  enum class Kind : uint8_t { Off, Retransmit, Persist, Keepalive, TimeWait };
+  Kind kind = Kind::Off;
+  Time at{};
+  int count = 0;
 };
 
 }  // namespace veer::core

@@ -100,3 +100,45 @@ expect_in() {
     fail "expected '$pattern' in $file"
   }
 }
+
+# Waits until a kernel socket in the namespace listens on PORT, at most 5 s,
+# without connecting to it (a one-shot server would take the probe).
+wait_kernel_listen() {
+  local port=$1
+  for _ in $(seq 50); do
+    [ -n "$(in_ns ss -Hltn "sport = :$port")" ] && return 0
+    sleep 0.1
+  done
+  fail "nothing listens on port $port"
+}
+
+# Writes an nginx configuration serving $WORK/html on PORT (all addresses)
+# into $WORK/nginx-NAME/; MODE "single" (no master, no daemon) or "default"
+# (daemonised master with 2 workers). Sets NGINX_CONF.
+nginx_conf() {
+  local name=$1 port=$2 mode=$3 dir="$WORK/nginx-$1"
+  mkdir -p "$dir/logs" "$WORK/html"
+  local top="worker_processes 2;"
+  [ "$mode" = single ] && top="worker_processes 1; master_process off; daemon off;"
+  cat >"$dir/nginx.conf" <<CONF
+$top
+error_log $dir/logs/error.log notice;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  server {
+    listen $port;
+    root $WORK/html;
+  }
+}
+CONF
+  NGINX_CONF="$dir/nginx.conf"
+}

@@ -77,6 +77,14 @@ struct PacketSpec {
   uint16_t urg = 0;
   // nullopt: `<...>`, any options (outbound only). Empty: no options at all.
   std::optional<std::vector<TcpOptionSpec>> options;
+  // `< 50001>8080 S ...`: the source and destination ports as written (live
+  // ports). Absent: the packet belongs to the socket under test.
+  struct Ports {
+    uint16_t src = 0;
+    uint16_t dst = 0;
+    bool operator==(const Ports&) const = default;
+  };
+  std::optional<Ports> ports;
 };
 
 // --- Other actions -----------------------------------------------------------------

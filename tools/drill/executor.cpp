@@ -158,10 +158,34 @@ class Executor {
     return std::nullopt;
   }
 
+  // The flow an explicit-ports packet names (FlowTable). An inbound SYN
+  // with ports no flow has starts a side flow.
+  Flow* flow_with_ports(const PacketSpec& p, std::string* why) {
+    const PacketSpec::Ports& ports = *p.ports;
+    uint16_t local = p.inbound ? ports.dst : ports.src;
+    uint16_t remote = p.inbound ? ports.src : ports.dst;
+    if (Flow* f = flows_.find(local, remote)) return f;
+    if (p.inbound && (p.flags & kSyn) && !(p.flags & kAck)) {
+      Flow* f = flows_.add_side();
+      f->state = Flow::State::PassivePacketReceived;
+      f->live_remote = {opt_.remote_ip, remote};
+      f->live_local = {opt_.local_ip, local};
+      f->remote_isn = p.seq;
+      return f;
+    }
+    *why = "no connection has the ports " + std::to_string(ports.src) + ">" +
+           std::to_string(ports.dst) + " (a flow of its own starts with an inbound SYN)";
+    return nullptr;
+  }
+
   std::optional<Outcome> run_inbound(const Event& e, const PacketSpec& p, const ResolvedTime& t) {
     if (auto o = reach(e, t, "inbound packet")) return o;
     Flow* flow = flows_.under_test();
-    if (!flow || flow->state == Flow::State::PassiveListening) {
+    if (p.ports) {
+      std::string why;
+      flow = flow_with_ports(p, &why);
+      if (!flow) return fail(e, why, "", "");
+    } else if (!flow || flow->state == Flow::State::PassiveListening) {
       // handle_listen_for_script_packet(): a listener's first packet makes
       // a child connection the script follows from now on.
       flow = flows_.add();
@@ -189,6 +213,11 @@ class Executor {
 
   std::optional<Outcome> run_outbound(const Event& e, const PacketSpec& p, const ResolvedTime& t) {
     Flow* flow = flows_.under_test();
+    if (p.ports) {
+      std::string why;
+      flow = flow_with_ports(p, &why);
+      if (!flow) return fail(e, why, "", "");
+    }
     if (!flow) return fail(e, "no socket the outbound packet could come from", "", "");
     const bool synack = (p.flags & kSyn) && (p.flags & kAck);
     if (flow->state == Flow::State::PassivePacketReceived && synack) {

@@ -68,6 +68,16 @@ class Flow {
 // All flows of a run, and which one is under test: packetdrill follows one
 // socket at a time, the latest created, or the passive child a listener's
 // first inbound packet made.
+//
+// A packet with explicit ports (`< 50001>8080 S ...`, packetdrill's
+// opt_port_info) belongs to the flow with those live ports instead; an
+// inbound SYN with ports no flow has starts a side flow, a passive child
+// that does not become the socket under test. packetdrill maps such packets
+// with the socket under test's sequence numbers, so it cannot follow a
+// second connection; the runner gives each side flow its own mapping, which
+// is what lets a script fill a listener's accept queue with one connection
+// while it follows another. Side-flow ports are live ports: keep them clear
+// of the runner's own remote ports (40000 upward).
 class FlowTable {
  public:
   Flow* add() {
@@ -75,7 +85,19 @@ class FlowTable {
     under_test_ = all_.back().get();
     return under_test_;
   }
+  Flow* add_side() {
+    all_.push_back(std::make_unique<Flow>());
+    return all_.back().get();
+  }
   Flow* under_test() const { return under_test_; }
+  // The flow whose live ports are these (the newest, if several were).
+  Flow* find(uint16_t local_port, uint16_t remote_port) const {
+    for (auto it = all_.rbegin(); it != all_.rend(); ++it) {
+      const Flow& f = **it;
+      if (f.live_local.port == local_port && f.live_remote.port == remote_port) return it->get();
+    }
+    return nullptr;
+  }
 
  private:
   std::vector<std::unique_ptr<Flow>> all_;

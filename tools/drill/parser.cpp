@@ -176,7 +176,14 @@ class Parser {
     if (t.is('(') || t.is('[')) throw NotImplemented{"IP TOS/ECN/TTL packet attributes"};
     for (const char* w : {"udp", "icmp", "ipv4", "ipv6", "gre", "GREv0", "mpls"})
       if (t.is_word(w)) throw NotImplemented{std::string(w) + " packets"};
-    if (t.kind == Tok::Integer && peek(1).is('>')) throw NotImplemented{"explicit packet ports"};
+    if (t.kind == Tok::Integer && peek(1).is('>')) {
+      // packetdrill's opt_port_info: `src>dst` before the flags.
+      PacketSpec::Ports ports;
+      ports.src = u16("source port");
+      expect('>');
+      ports.dst = u16("destination port");
+      p.ports = ports;
+    }
     p.flags = flags();
     // seq: start:end(len)
     p.seq = u32("start sequence number");

@@ -113,8 +113,10 @@ CallStep SyscallRunner::attempt(Call& c) {
           return CallStep{Kind::Mismatch, "accept() succeeded", "= " + std::to_string(want),
                           "a connection from " + r.peer.to_string()};
         }
+        // The accepted connection may be a side flow's (FlowTable).
+        Flow* flow = flows_.find(opt_.bind_port, r.peer.port);
         fds_[static_cast<int>(want)] =
-            Fd{r.accepted, (c.flags & SOCK_NONBLOCK) != 0, flows_.under_test()};
+            Fd{r.accepted, (c.flags & SOCK_NONBLOCK) != 0, flow ? flow : flows_.under_test()};
         return ok();
       }
       break;

@@ -164,6 +164,25 @@ TEST(DeviceKnob, Refusals) {
   EXPECT_NE(refusal("device", "tap:.."), "");
 }
 
+TEST(LinkNameKnob, EmptyOrAnInterfaceName) {
+  EXPECT_EQ(stored("bridge", ""), "");
+  EXPECT_EQ(stored("bridge", "veerbr0"), "veerbr0");
+  EXPECT_EQ(refusal("bridge", "br/0"),
+            "/etc/veer.conf:12: bridge = br/0: bad interface name 'br/0' (accepted: empty, or "
+            "1..15 characters of A-Z a-z 0-9 _ . -)");
+  EXPECT_NE(refusal("bridge", "1234567890123456"), "");
+}
+
+TEST(PrefixListKnob, NetworksBySpacesOrCommas) {
+  EXPECT_EQ(stored("routes", ""), "");
+  EXPECT_EQ(stored("routes", "10.99.0.0/24"), "10.99.0.0/24");
+  EXPECT_EQ(stored("routes", " 10.99.0.0/24,192.168.5.0/24  0.0.0.0/0"),
+            "10.99.0.0/24 192.168.5.0/24 0.0.0.0/0");
+  EXPECT_EQ(refusal("routes", "10.99.0.0/24 10.1.0.0/33"),
+            "/etc/veer.conf:12: routes = 10.99.0.0/24 10.1.0.0/33: '10.1.0.0/33' is not a network "
+            "a.b.c.d/n (accepted: empty, or networks a.b.c.d/n separated by spaces or commas)");
+}
+
 TEST(EnumKnob, AcceptsOnlyItsWords) {
   for (std::string_view level : {"error", "warn", "info", "debug", "trace"}) {
     EXPECT_EQ(stored("log", level), level);

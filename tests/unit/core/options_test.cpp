@@ -357,8 +357,9 @@ struct TimeWaitClient {
     cfg.tcp.port_low = cfg.tcp.port_high = 40000;
     return cfg;
   }
-  // Returns the snd_nxt the connection ended with.
-  uint32_t run_to_time_wait(bool reuse_addr = false) {
+  // Returns the snd_nxt the connection ended with. `fin_after`: how long
+  // after our FIN the peer's comes; `fin_ts`: whether it carries a timestamp.
+  uint32_t run_to_time_wait(bool reuse_addr = false, Time fin_after = 0ms, bool fin_ts = true) {
     auto s = h.stack().tcp_socket().value();
     h.stack().set_option(s, core::SockOpt::ReuseAddr, reuse_addr);
     EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), EINPROGRESS);
@@ -375,7 +376,11 @@ struct TimeWaitClient {
     wire::TcpHeader finack;
     finack.src_port = 80, finack.dst_port = 40000, finack.flags = kFin | kAck;
     finack.seq = 5001, finack.ack = fin->tcp.seq + 1, finack.window = 65535;
-    finack.options.timestamp = wire::TcpOptions::Timestamp{101, fin->tcp.options.timestamp->value};
+    if (fin_ts) {
+      finack.options.timestamp =
+          wire::TcpOptions::Timestamp{101, fin->tcp.options.timestamp->value};
+    }
+    h.advance(fin_after);
     h.inject(finack);
     h.next_segment();
     return fin->tcp.seq + 1;
@@ -390,15 +395,38 @@ TEST(TimeWaitReuse, WithTwReuse1TheTupleIsTakenOverAfterOneSecond) {
   Time tw = c.h.now();
   auto s = c.h.stack().tcp_socket().value();
   EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EADDRNOTAVAIL)
-      << "the last timestamp is younger than tcp_tw_reuse_delay";
+      << "TIME_WAIT is younger than tcp_tw_reuse_delay";
   c.h.advance_to(tw + 999ms);
   EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EADDRNOTAVAIL);
   c.h.advance_to(tw + 1000ms);
+  EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EADDRNOTAVAIL)
+      << "time_after32(): strictly after the delay";
+  c.h.advance_to(tw + 1001ms);
   ASSERT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EINPROGRESS);
   auto syn = c.h.next_segment();
   ASSERT_TRUE(syn);
   EXPECT_EQ(syn->tcp.src_port, 40000);
   EXPECT_EQ(syn->tcp.seq, old_nxt + 65535 + 2) << "tcp_twsk_unique()'s ISN";
+  // The new connection starts with the TIME_WAIT's TS.Recent: its SYN echoes
+  // the peer's last TSval, and its window is a multiple of the MSS less the
+  // timestamp option (tcp_connect_init()).
+  ASSERT_TRUE(syn->tcp.options.timestamp);
+  EXPECT_EQ(syn->tcp.options.timestamp->echo, 101u);
+  EXPECT_EQ(syn->tcp.window, 65160);
+}
+
+TEST(TimeWaitReuse, TheDelayCountsFromTheStartOfTimeWait) {
+  // The peer's last timestamp came with its SYN-ACK at 0; TIME_WAIT begins
+  // at 0.5 s with a FIN that carries none: tcp_tw_reuse_delay counts from
+  // then (tw_entry_stamp), not from the timestamp (ts_recent_stamp).
+  TimeWaitClient c(1);
+  Time start = c.h.now();
+  c.run_to_time_wait(false, 500ms, false);
+  auto s = c.h.stack().tcp_socket().value();
+  c.h.advance_to(start + 1100ms);
+  EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EADDRNOTAVAIL);
+  c.h.advance_to(start + 1501ms);
+  EXPECT_EQ(c.h.stack().connect(s, {kIpB, 80}, c.h.now()), EINPROGRESS);
 }
 
 TEST(TimeWaitReuse, WithTheDefaultTheTupleWaitsOutTimeWait) {

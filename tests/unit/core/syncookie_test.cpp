@@ -22,8 +22,8 @@ wire::TcpHeader peer_syn(uint16_t port, uint32_t isn, bool with_ts) {
 }
 
 struct CookieServer : ::testing::Test {
-  explicit CookieServer(int syncookies = 2, int max_syn_backlog = 1024)
-      : h(config(syncookies, max_syn_backlog)) {}
+  explicit CookieServer(int syncookies = 2, int max_syn_backlog = 1024, int backlog = 8)
+      : h(config(syncookies, max_syn_backlog)), backlog(backlog) {}
   static core::StackConfig config(int syncookies, int max_syn_backlog) {
     auto c = make_config(kMacA, kIpA);
     c.tcp.syncookies = syncookies;
@@ -33,10 +33,11 @@ struct CookieServer : ::testing::Test {
   void SetUp() override {
     l = h.stack().tcp_socket().value();
     ASSERT_EQ(h.stack().bind(l, {Ipv4Addr{}, 18000}), 0);
-    ASSERT_EQ(h.stack().listen(l, 8), 0);
+    ASSERT_EQ(h.stack().listen(l, backlog), 0);
     h.advance_to(90s);  // some minutes into the cookie clock
   }
   PeerHarness h;
+  int backlog;
   SocketId l{};
 };
 
@@ -105,8 +106,10 @@ TEST_F(CookieServer, AForgedOrStaleCookieIsRefusedWithRst) {
   EXPECT_EQ(h.stack().accept(l, nullptr).err(), EAGAIN);
 }
 
+// listen(l, 0): the SYN queue's limit is the backlog, and it is full with
+// more requests than that (inet_csk_reqsk_queue_is_full()).
 struct OverflowServer : CookieServer {
-  OverflowServer() : CookieServer(1, 1) {}
+  OverflowServer() : CookieServer(1, 1024, 0) {}
 };
 
 TEST_F(OverflowServer, CookiesStartWhenTheSynQueueIsFull) {
@@ -119,6 +122,44 @@ TEST_F(OverflowServer, CookiesStartWhenTheSynQueueIsFull) {
   ASSERT_TRUE(second) << "the second is answered with a cookie";
   EXPECT_EQ(h.stack().connection_count(), 1u);
   EXPECT_EQ(h.stack().counters().tcp_syncookies_sent, 1u);
+}
+
+struct NoCookieServer : CookieServer {
+  NoCookieServer() : CookieServer(0, 1024, 0) {}
+};
+
+TEST_F(NoCookieServer, AFullSynQueueDropsTheSynAndItsAckGetsARst) {
+  h.inject(peer_syn(41000, 1, false));
+  ASSERT_TRUE(h.next_segment());
+  h.inject(peer_syn(41001, 2, false));
+  EXPECT_FALSE(h.next_segment()) << "dropped without a word";
+  EXPECT_EQ(h.stack().connection_count(), 1u);
+  EXPECT_EQ(h.stack().counters().tcp_req_queue_full_drops, 1u);
+  EXPECT_EQ(h.stack().counters().tcp_listen_overflows, 0u) << "that is the accept queue's";
+  wire::TcpHeader ack;
+  ack.src_port = 41001, ack.dst_port = 18000, ack.flags = kAck, ack.seq = 3, ack.ack = 1;
+  ack.window = 65535;
+  h.inject(ack);
+  auto rst = h.next_segment();
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->tcp.flags, kRst);
+}
+
+// tcp_max_syn_backlog is no queue limit: without cookies, the last quarter
+// of it is kept for peers proven alive, and veer knows of none.
+struct LastQuarterServer : CookieServer {
+  LastQuarterServer() : CookieServer(0, 8, 100) {}
+};
+
+TEST_F(LastQuarterServer, WithoutCookiesTheLastQuarterOfMaxSynBacklogStaysFree) {
+  for (uint16_t i = 0; i < 7; ++i) {
+    h.inject(peer_syn(static_cast<uint16_t>(42000 + i), 1, false));
+    ASSERT_TRUE(h.next_segment()) << "request " << i;
+  }
+  h.inject(peer_syn(42007, 1, false));
+  EXPECT_FALSE(h.next_segment()) << "8 - 7 pending < 8 / 4";
+  EXPECT_EQ(h.stack().connection_count(), 7u);
+  EXPECT_EQ(h.stack().counters().tcp_req_queue_full_drops, 1u);
 }
 
 TEST(SynCookie, EncodesTheMssIndexAndExpiresAfterTwoMinutes) {

@@ -187,6 +187,37 @@ TEST_F(ServerFixture, LostDataIsRetransmittedAtTheRtoWithBackoff) {
   EXPECT_EQ(h.stack().counters().tcp_retrans_segments, 3u);
 }
 
+TEST_F(ServerFixture, ZeroWindowProbesBackOffAndALateAnswerRestartsTheirTimer) {
+  ASSERT_EQ(h.stack().send(conn, text("x"), h.now()).value(), 1u);
+  ASSERT_TRUE(h.next_segment());
+  h.advance_to(20ms);
+  h.inject(seg(kAck, kPeerIsn + 1, iss + 2, 0));  // taken, and the window shut
+  ASSERT_EQ(h.stack().send(conn, text("more"), h.now()).value(), 4u);
+  EXPECT_FALSE(h.next_segment());
+  // Probes at the RTO (210 ms), doubling. The first is answered at once,
+  // the second 300 ms late: tcp_ack_probe() restarts the timer from the
+  // answer (950 + 840 ms), not from the probe (650 + 840 ms).
+  std::vector<Time> probes;
+  for (Time t = 21ms; t <= 1800ms; t += 1ms) {
+    h.advance_to(t);
+    if (t == 950ms) h.inject(seg(kAck, kPeerIsn + 1, iss + 2, 0));
+    while (auto p = h.next_segment()) {
+      EXPECT_EQ(p->tcp.flags, kAck);
+      EXPECT_EQ(p->tcp.seq, iss + 1) << "one byte behind snd_una";
+      EXPECT_TRUE(p->payload.empty());
+      probes.push_back(h.now());
+      if (probes.size() == 1) h.inject(seg(kAck, kPeerIsn + 1, iss + 2, 0));
+    }
+  }
+  EXPECT_EQ(probes, (std::vector<Time>{230ms, 650ms, 1790ms}));
+  // The window opens: the data goes out at once.
+  h.inject(seg(kAck, kPeerIsn + 1, iss + 2, 65535));
+  auto data = h.next_segment();
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->tcp.seq, iss + 2);
+  EXPECT_EQ(as_string(data->payload), "more");
+}
+
 TEST_F(ServerFixture, AFinBeforeAnyDataIsAckedAtOnce) {
   // No data yet means no ACK timeout learnt (icsk_ack.ato is 0).
   h.inject(seg(kAck | kFin, kPeerIsn + 1, iss + 1));
@@ -455,6 +486,45 @@ TEST(TcpActiveOpen, HandshakeThenFirstRepeatedConnectReturnsZeroThenEisconn) {
   auto d = h.next_segment();
   ASSERT_TRUE(d);
   EXPECT_EQ(d->payload.size(), 1400u);
+}
+
+TEST(TcpActiveOpen, SimultaneousOpenAcksThePeersSynAckAtOnceWithADsack) {
+  PeerHarness h;
+  auto s = h.stack().tcp_socket().value();
+  h.stack().connect(s, {kIpB, 80}, h.now());
+  auto syn = h.next_segment();
+  ASSERT_TRUE(syn);
+  const uint16_t port = syn->tcp.src_port;
+  const uint32_t iss = syn->tcp.seq;
+  // The peer's SYN crosses ours: a SYN-ACK on our ISN.
+  wire::TcpHeader peer;
+  peer.src_port = 80, peer.dst_port = port, peer.flags = kSyn, peer.seq = 900, peer.window = 65535;
+  peer.options.mss = 1460;
+  peer.options.sack_permitted = true;
+  peer.options.window_scale = 7;
+  h.advance_to(100ms);
+  h.inject(peer);
+  auto synack = h.next_segment();
+  ASSERT_TRUE(synack);
+  EXPECT_EQ(synack->tcp.flags, kSyn | kAck);
+  EXPECT_EQ(synack->tcp.seq, iss);
+  EXPECT_EQ(synack->tcp.ack, 901u);
+  EXPECT_EQ(h.stack().state(s), TcpState::SynReceived);
+  // The peer's SYN-ACK: established, and its SYN, old news by now, is ACKed
+  // at once with a D-SACK (tcp_data_queue()).
+  h.advance_to(200ms);
+  peer.flags = kSyn | kAck, peer.ack = iss + 1;
+  h.inject(peer);
+  EXPECT_EQ(h.stack().state(s), TcpState::Established);
+  auto ack = h.next_segment();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->tcp.flags, kAck);
+  EXPECT_EQ(ack->tcp.seq, iss + 1);
+  EXPECT_EQ(ack->tcp.ack, 901u);
+  ASSERT_EQ(ack->tcp.options.sack_count, 1);
+  EXPECT_EQ(ack->tcp.options.sack[0].left, 900u);
+  EXPECT_EQ(ack->tcp.options.sack[0].right, 901u);
+  EXPECT_EQ(h.stack().connect(s, {kIpB, 80}, h.now()), 0);
 }
 
 TEST(TcpBind, AddressInUseUnlessReuseAddrAndTimeWaitRemains) {

@@ -102,6 +102,36 @@ TEST(DrillExecutor, TimersFireAtTheirVirtualDeadlines) {
   EXPECT_NE(o.reason.find("happened at 3.000000"), std::string::npos) << o.reason;
 }
 
+TEST(DrillExecutor, ExplicitPortsFollowASecondConnection) {
+  // A side flow (50001) fills the accept queue of listen(3, 0) while the
+  // socket under test (the runner's 40000) waits: its SYN is dropped, and
+  // answered once accept() made room. Each flow has its own sequence
+  // numbers: the side flow's ACK acknowledges its own SYN-ACK.
+  Outcome o = run(R"(--tolerance_percent=0
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 0) = 0
++0 < 50001>8080 S 0:0(0) win 65535 <mss 1460>
++0 > 8080>50001 S. 0:0(0) ack 1 <mss 1460>
++0 < 50001>8080 . 1:1(0) ack 1 win 65535
++0 < S 0:0(0) win 65535 <mss 1460>
++1 accept(3, ..., ...) = 4
++0 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 <mss 1460>
++0 < . 1:1(0) ack 1 win 65535
++0 accept(3, ..., ...) = 5
++0 close(4) = 0
++0 > 8080>50001 F. 1:1(0) ack 1
+)");
+  EXPECT_EQ(o.status, Outcome::Status::Pass) << o.reason;
+  // A packet with ports of no connection, other than a SYN, is an error.
+  o =
+      run("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+          "+0 < 50001>8080 . 1:1(0) ack 1 win 65535\n");
+  EXPECT_EQ(o.status, Outcome::Status::Fail);
+  EXPECT_NE(o.reason.find("no connection has the ports 50001>8080"), std::string::npos) << o.reason;
+}
+
 TEST(DrillExecutor, UnsupportedThingsAreReportedNotSkipped) {
   std::string s(kPassiveOpen);
   Outcome o = run(s + "+0 setsockopt(4, SOL_TCP, TCP_WINDOW_CLAMP, [1000], 4) = 0\n");

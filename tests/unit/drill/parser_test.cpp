@@ -120,6 +120,22 @@ TEST(DrillParser, FlagsAndPayload) {
   EXPECT_EQ(std::get<PacketSpec>(s.events[4].action).flags, kFin | kPsh | kUrg | kAck);
 }
 
+TEST(DrillParser, ExplicitPorts) {
+  Script s = parse_ok(
+      "0 < 50001>8080 S 0:0(0) win 65535 <mss 1460>\n"
+      "+0 > 8080>50001 S. 0:0(0) ack 1 <...>\n"
+      "+0 < . 1:1(0) ack 1 win 257\n");
+  const auto& syn = std::get<PacketSpec>(s.events[0].action);
+  ASSERT_TRUE(syn.ports);
+  EXPECT_EQ(syn.ports->src, 50001);
+  EXPECT_EQ(syn.ports->dst, 8080);
+  EXPECT_EQ(syn.flags, kSyn);
+  const auto& synack = std::get<PacketSpec>(s.events[1].action);
+  EXPECT_EQ(synack.ports, (PacketSpec::Ports{8080, 50001}));
+  EXPECT_FALSE(std::get<PacketSpec>(s.events[2].action).ports);
+  EXPECT_EQ(parse_error("0 < 70000>8080 S 0:0(0) win 1\n").message, "source port out of range");
+}
+
 TEST(DrillParser, PacketErrors) {
   EXPECT_EQ(parse_error("0 < S 0:0(0)\n").message, "window must be specified for inbound packets");
   EXPECT_NE(parse_error("0 < S 0:0(0) win 1 <...>\n").line, 0);

@@ -34,6 +34,12 @@ TEST(LdPreload, SanitizerRuntimesComeFirst) {
             "/g/libasan.so.8:/g/libubsan.so.1:/l/libveer.so:/u/a.so");
 }
 
+TEST(LdPreload, TsanRuntimeRightAfterOurs) {
+  EXPECT_EQ(
+      compose_ld_preload("/g/libtsan.so.2", "/l/libveer.so", "/u/a.so", RuntimeOrder::AfterLibrary),
+      "/l/libveer.so:/g/libtsan.so.2:/u/a.so");
+}
+
 TEST(AsanOptions, AddedWhenUnset) {
   EXPECT_EQ(merge_asan_options(""), "detect_leaks=0:verify_asan_link_order=0");
 }

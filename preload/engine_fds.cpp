@@ -1,0 +1,526 @@
+// The engine's waiting and its fd-level calls: blocking with signals and
+// timeouts, readiness for poll/select/epoll with veer sockets and kernel fds
+// in one call, dup/close_range, ioctl and sendfile.
+//
+// Waiting: each thread that blocks registers an eventfd of its own; whenever
+// the stack moves (the I/O thread ran, a socket was shut down or closed, an
+// epoll set changed) every registered eventfd is written. A blocking socket
+// call waits in read() on it, so a signal interrupts it exactly as the
+// kernel's would (EINTR, or a transparent restart under SA_RESTART); a
+// waiting poll/epoll adds the eventfd to the kernel fds it waits on.
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sockios.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <vector>
+
+#include "preload/engine.h"
+#include "preload/log.h"
+#include "preload/real.h"
+
+namespace veer::preload {
+namespace {
+
+int fail(int err) {
+  errno = err;
+  return -1;
+}
+
+// This thread's wakeup eventfd, made on its first wait, closed when it ends.
+struct ThreadWaiter {
+  int fd = -1;
+  ~ThreadWaiter() {
+    if (fd < 0) return;
+    Engine::get().internal_fd_closed(fd);
+    real::close(fd);
+  }
+};
+thread_local ThreadWaiter t_waiter;
+
+timespec to_timespec(Time t) {
+  if (t < Time::zero()) t = Time::zero();
+  return {static_cast<time_t>(t.count() / 1000000000), static_cast<long>(t.count() % 1000000000)};
+}
+
+void drain(int efd) {
+  uint64_t v;
+  (void)real::read(efd, &v, sizeof v);
+}
+
+}  // namespace
+
+// --- Waiting -------------------------------------------------------------------
+
+int Engine::add_waiter_locked() {
+  if (t_waiter.fd < 0) {
+    int fd = eventfd(0, EFD_CLOEXEC);
+    if (fd < 0) return -1;
+    t_waiter.fd = fd;
+    set_track(fd, kInternal);
+  }
+  waiters_.push_back(t_waiter.fd);
+  return t_waiter.fd;
+}
+
+void Engine::remove_waiter_locked(int efd) {
+  auto it = std::find(waiters_.begin(), waiters_.end(), efd);
+  if (it != waiters_.end()) waiters_.erase(it);
+}
+
+void Engine::notify_locked() {
+  uint64_t one = 1;
+  for (int efd : waiters_) (void)real::write(efd, &one, sizeof one);
+  cv_.notify_all();
+}
+
+int Engine::wait_locked(std::unique_lock<std::mutex>& lk, std::optional<Time> deadline) {
+  int efd = add_waiter_locked();
+  if (efd < 0) return errno;
+  lk.unlock();
+  int err = 0;
+  if (!deadline) {
+    // A plain blocking read: the kernel restarts it after an SA_RESTART
+    // handler and fails it with EINTR otherwise, as it would the socket call.
+    uint64_t v;
+    if (real::read(efd, &v, sizeof v) < 0) err = errno;
+  } else if (Time left = *deadline - now(); left <= Time::zero()) {
+    err = ETIMEDOUT;
+  } else {
+    // With a timeout Linux never restarts the call: EINTR whatever the
+    // handler's flags (signal(7)), which is also what ppoll does.
+    timespec ts = to_timespec(left);
+    pollfd p{efd, POLLIN, 0};
+    int r = real::ppoll(&p, 1, &ts, nullptr);
+    if (r < 0)
+      err = errno;
+    else if (r == 0)
+      err = ETIMEDOUT;
+    else
+      drain(efd);
+  }
+  lk.lock();
+  remove_waiter_locked(efd);
+  return err;
+}
+
+// --- Readiness -----------------------------------------------------------------
+
+uint32_t Engine::poll_mask_locked(const FdEntry& e) const {
+  if (e.kind == FdEntry::Kind::Inherited) return POLLERR | POLLHUP;  // unusable here
+  if (e.kind != FdEntry::Kind::Veer) return 0;
+  uint32_t m = stack_->readiness(e.sock);
+  // tcp_poll() sets the NORM bits with the plain ones.
+  if (m & POLLIN) m |= POLLRDNORM;
+  if (m & POLLOUT) m |= POLLWRNORM;
+  return m;
+}
+
+bool Engine::any_veer(const pollfd* fds, nfds_t n) const {
+  for (nfds_t i = 0; i < n; ++i)
+    if (track_of(fds[i].fd) == kVeer) return true;
+  return false;
+}
+
+int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask) {
+  std::optional<Time> deadline;
+  if (timeout)
+    deadline =
+        now() + std::chrono::seconds(timeout->tv_sec) + std::chrono::nanoseconds(timeout->tv_nsec);
+  // The kernel's part: veer sockets masked out (a negative fd is ignored),
+  // plus this thread's wakeup eventfd at the end.
+  std::vector<pollfd> kernel(fds, fds + n);
+  std::vector<bool> veer(n, false);
+  for (nfds_t i = 0; i < n; ++i) {
+    if (track_of(fds[i].fd) == kVeer) {
+      veer[i] = true;
+      kernel[i].fd = -1;
+    }
+  }
+  kernel.push_back({-1, POLLIN, 0});
+  for (;;) {
+    int ready = 0;
+    int efd = -1;
+    std::unique_lock<std::mutex> lk(mu_);
+    for (nfds_t i = 0; i < n; ++i) {
+      if (!veer[i]) continue;
+      FdEntry* e = find(fds[i].fd);
+      uint32_t wanted = static_cast<uint16_t>(fds[i].events) | POLLERR | POLLHUP;
+      fds[i].revents = e ? static_cast<short>(poll_mask_locked(*e) & wanted) : POLLNVAL;
+      if (fds[i].revents) ++ready;
+    }
+    bool expired = deadline && now() >= *deadline;
+    bool block = ready == 0 && !expired;
+    if (block && (efd = add_waiter_locked()) < 0) return fail(errno);
+    lk.unlock();
+    kernel[n].fd = efd;
+    kernel[n].revents = 0;
+    timespec zero{0, 0}, left{};
+    const timespec* t = &zero;
+    if (block && deadline) t = &(left = to_timespec(*deadline - now()));
+    if (block && !deadline) t = nullptr;
+    int r = real::ppoll(kernel.data(), n + 1, t, mask);
+    int err = errno;
+    if (efd >= 0) {
+      lk.lock();
+      remove_waiter_locked(efd);
+      lk.unlock();
+      if (r > 0 && kernel[n].revents) drain(efd);
+    }
+    if (r < 0) return fail(err);
+    for (nfds_t i = 0; i < n; ++i) {
+      if (veer[i]) continue;
+      fds[i].revents = kernel[i].revents;
+      if (fds[i].revents) ++ready;
+    }
+    if (ready > 0 || !block) return ready;
+    if (deadline && now() >= *deadline) return 0;
+    // Woken because the stack moved: look at the veer sockets again.
+  }
+}
+
+int Engine::collect_epoll_locked(EpollSet& set, epoll_event* evs, int max) {
+  int k = 0;
+  if (set.veer.empty()) return 0;
+  // Start after the fd reported last, so that a busy socket cannot keep the
+  // others out of a small events array.
+  auto start = set.veer.lower_bound(set.cursor);
+  size_t count = set.veer.size();
+  auto it = start == set.veer.end() ? set.veer.begin() : start;
+  for (size_t i = 0; i < count && k < max; ++i) {
+    EpollInterest& in = it->second;
+    int fd = it->first;
+    if (++it == set.veer.end()) it = set.veer.begin();
+    if (!in.armed) continue;
+    uint32_t m = poll_mask_locked(*in.sock) & (in.events | EPOLLERR | EPOLLHUP);
+    if (in.events & EPOLLET) {
+      // Edge-triggered: report when a bit is new or the socket saw an event
+      // since the last report (Linux wakes on every sk_data_ready).
+      uint64_t ev = stack_->event_count(in.sock->sock);
+      bool fresh = !in.reported || (m & ~in.last_mask) || ev != in.last_events;
+      in.last_mask = m;
+      if (!m || !fresh) continue;
+      in.reported = true;
+      in.last_events = ev;
+    } else if (!m) {
+      continue;
+    }
+    evs[k].events = m;
+    evs[k].data = in.data;
+    ++k;
+    if (in.events & EPOLLONESHOT) in.armed = false;
+    set.cursor = fd + 1;
+  }
+  return k;
+}
+
+int Engine::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
+  std::unique_lock<std::mutex> lk(mu_);
+  Track t = track_of(fd);
+  if (t != kVeer && t != kPending) return lk.unlock(), real::epoll_ctl(epfd, op, fd, ev);
+  std::shared_ptr<EpollSet>& slot = epolls_[epfd];
+  bool fresh = !slot;
+  if (fresh) slot = std::make_shared<EpollSet>();
+  auto drop_fresh = [&] {
+    if (fresh) epolls_.erase(epfd);
+  };
+  if (t == kPending) {
+    // A kernel socket: the kernel's epoll serves it; remember the interest
+    // in case the socket becomes veer's (the kernel forgets it then).
+    if (real::epoll_ctl(epfd, op, fd, ev) < 0) {
+      int err = errno;
+      drop_fresh();
+      return fail(err);
+    }
+    EpollSet& set = *slot;
+    if (op == EPOLL_CTL_DEL) {
+      set.pending.erase(fd);
+    } else {
+      EpollInterest& in = set.pending[fd];
+      in.events = ev->events;
+      in.data = ev->data;
+      in.sock = ref(fd);
+      in.armed = true;
+    }
+    set_track(epfd, kEpoll);
+    return 0;
+  }
+  if (fresh) {
+    // Is epfd an epoll fd at all? Asking the kernel to drop fd (an eventfd it
+    // never saw in any set) answers as Linux would: ENOENT for an epoll fd,
+    // EBADF or EINVAL otherwise.
+    epoll_event dummy{};
+    if (real::epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &dummy) == 0 || errno != ENOENT) {
+      int err = errno;
+      drop_fresh();
+      return fail(err == 0 ? EINVAL : err);
+    }
+  }
+  EpollSet& set = *slot;
+  auto found = set.veer.find(fd);
+  int err = 0;
+  constexpr uint32_t kExclusiveOk =
+      EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
+  if (epfd == fd) {
+    err = EINVAL;
+  } else if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && !ev) {
+    err = EFAULT;
+  } else if (op == EPOLL_CTL_ADD) {
+    if (found != set.veer.end())
+      err = EEXIST;
+    else if ((ev->events & EPOLLEXCLUSIVE) && (ev->events & ~kExclusiveOk))
+      err = EINVAL;
+    else
+      set.veer[fd] = EpollInterest{ev->events, ev->data, ref(fd)};
+  } else if (op == EPOLL_CTL_MOD) {
+    if (found == set.veer.end())
+      err = ENOENT;
+    else if ((ev->events & EPOLLEXCLUSIVE) || (found->second.events & EPOLLEXCLUSIVE))
+      err = EINVAL;  // ep_ctl(): an exclusive item cannot be modified
+    else
+      found->second = EpollInterest{ev->events, ev->data, found->second.sock};
+  } else if (op == EPOLL_CTL_DEL) {
+    if (found == set.veer.end())
+      err = ENOENT;
+    else
+      set.veer.erase(found);
+  } else {
+    err = EINVAL;
+  }
+  if (err) {
+    if (set.veer.empty() && set.pending.empty()) drop_fresh();
+    return fail(err);
+  }
+  set_track(epfd, kEpoll);
+  notify_locked();  // a thread already in epoll_wait on this set looks again
+  return 0;
+}
+
+int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* timeout,
+                       const sigset_t* mask) {
+  if (max <= 0 || max > static_cast<int>(INT_MAX / sizeof(epoll_event))) return fail(EINVAL);
+  std::optional<Time> deadline;
+  if (timeout)
+    deadline =
+        now() + std::chrono::seconds(timeout->tv_sec) + std::chrono::nanoseconds(timeout->tv_nsec);
+  for (;;) {
+    std::unique_lock<std::mutex> lk(mu_);
+    auto it = epolls_.find(epfd);
+    if (it == epolls_.end() || it->second->veer.empty()) {
+      lk.unlock();
+      timespec left{};
+      if (deadline) left = to_timespec(*deadline - now());
+      return real::epoll_pwait2(epfd, evs, max, deadline ? &left : nullptr, mask);
+    }
+    std::shared_ptr<EpollSet> set = it->second;
+    int k = collect_epoll_locked(*set, evs, max);
+    lk.unlock();
+    if (k < max) {
+      int r = real::epoll_pwait(epfd, evs + k, max - k, 0, nullptr);
+      if (r < 0 && k == 0) return -1;
+      if (r > 0) k += r;
+    }
+    if (k > 0) return k;
+    if (deadline && now() >= *deadline) return 0;
+    // Nothing yet: sleep until the kernel's set or the stack has news.
+    lk.lock();
+    int efd = add_waiter_locked();
+    if (efd < 0) return fail(errno);
+    // Anything that moved between the scan above and now already wrote efd.
+    lk.unlock();
+    pollfd p[2] = {{epfd, POLLIN, 0}, {efd, POLLIN, 0}};
+    timespec left{};
+    if (deadline) left = to_timespec(*deadline - now());
+    int r = real::ppoll(p, 2, deadline ? &left : nullptr, mask);
+    int err = errno;
+    lk.lock();
+    remove_waiter_locked(efd);
+    lk.unlock();
+    if (r > 0 && p[1].revents) drain(efd);
+    if (r < 0) return fail(err);
+  }
+}
+
+// --- Descriptors -----------------------------------------------------------------
+
+int Engine::dup(int fd, int min_fd, bool cloexec) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int nfd = real::fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, min_fd);
+  if (nfd < 0) return -1;
+  Track t = track_of(fd);
+  if (t == kNone || t == kInternal) return nfd;
+  if (nfd >= kMaxFds) {
+    real::close(nfd);
+    log_once("fd-too-high", "fd %d is beyond the %d fds veer tracks", nfd, kMaxFds);
+    return fail(EMFILE);
+  }
+  if (t == kEpoll) {
+    epolls_[nfd] = epolls_[fd];
+  } else {
+    FdRef r = ref(fd);
+    ++r->fd_refs;
+    fds_[nfd] = std::move(r);
+  }
+  set_track(nfd, t);
+  return nfd;
+}
+
+int Engine::dup3(int fd, int fd2, int flags, bool is_dup2) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd == fd2) {
+    if (!is_dup2) return fail(EINVAL);
+    return real::fcntl(fd, F_GETFD, 0) < 0 ? -1 : fd2;
+  }
+  if (track_of(fd2) == kInternal) {
+    log_once("dup-onto-internal", "dup2() onto fd %d, which veer uses itself: EBUSY", fd2);
+    return fail(EBUSY);
+  }
+  int r = is_dup2 ? real::dup2(fd, fd2) : real::dup3(fd, fd2, flags);
+  if (r < 0) return -1;
+  // fd2 was closed and now names what fd names.
+  if (track_of(fd2) == kEpoll) {
+    epolls_.erase(fd2);
+  } else if (tracked(fd2)) {
+    forget_fd_locked(fd2);
+    notify_locked();
+  }
+  set_track(fd2, kNone);
+  Track t = track_of(fd);
+  if (t == kEpoll) {
+    epolls_[fd2] = epolls_[fd];
+    set_track(fd2, t);
+  } else if (t == kVeer || t == kPending) {
+    FdRef ref_fd = ref(fd);
+    ++ref_fd->fd_refs;
+    fds_[fd2] = std::move(ref_fd);
+    set_track(fd2, t);
+  }
+  return r;
+}
+
+int Engine::close_range(unsigned first, unsigned last, int flags) {
+  if (first > last) return fail(EINVAL);
+  if (flags & CLOSE_RANGE_CLOEXEC) return real::close_range(first, last, flags);
+  std::lock_guard<std::mutex> lock(mu_);
+  // Close what the program owns; step around the engine's own fds.
+  unsigned from = first;
+  unsigned top = std::min<unsigned>(last, kMaxFds - 1);
+  for (unsigned fd = first; fd <= top; ++fd) {
+    switch (track_of(static_cast<int>(fd))) {
+      case kInternal:
+        if (fd > from && real::close_range(from, fd - 1, flags) < 0) return -1;
+        from = fd + 1;
+        break;
+      case kEpoll:
+        epolls_.erase(static_cast<int>(fd));
+        set_track(static_cast<int>(fd), kNone);
+        break;
+      case kPending:
+      case kVeer:
+        forget_fd_locked(static_cast<int>(fd));
+        break;
+      case kNone:
+        break;
+    }
+  }
+  notify_locked();
+  if (from > last) return 0;
+  return real::close_range(from, last, flags);
+}
+
+// --- ioctl and sendfile ----------------------------------------------------------
+
+int Engine::ioctl(int fd, unsigned long request, void* arg) {
+  std::unique_lock<std::mutex> lk(mu_);
+  FdEntry* e = find(fd);
+  if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::ioctl(fd, request, arg);
+  switch (request) {
+    case FIONBIO: {
+      // The open file's O_NONBLOCK, like F_SETFL.
+      if (!arg) return fail(EFAULT);
+      int on;
+      std::memcpy(&on, arg, sizeof on);
+      e->nonblock = on != 0;
+      return 0;
+    }
+    case FIOCLEX:
+    case FIONCLEX:
+      lk.unlock();
+      return real::ioctl(fd, request, arg);
+    case SIOCATMARK: {
+      // No urgent data is ever queued by veer yet: never at the mark.
+      if (!arg) return fail(EFAULT);
+      int zero = 0;
+      std::memcpy(arg, &zero, sizeof zero);
+      return 0;
+    }
+    default:
+      break;
+  }
+  if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
+  int value = 0;
+  CallResult r = calls().ioctl(e->sock, request, &value);
+  if (r.done() && !r.err && arg) std::memcpy(arg, &value, sizeof value);
+  if (r.unsupported) {
+    char key[40];
+    std::snprintf(key, sizeof key, "ioctl-%lx", request);
+    log_once(key, "ioctl(0x%lx) on a veer socket is not supported by veer yet: ENOTTY", request);
+  }
+  if (r.err) return fail(r.err);
+  return static_cast<int>(r.ret);
+}
+
+ssize_t Engine::sendfile(int out, int in, off_t* offset, size_t count) {
+  // Linux reads the file at *offset (leaving the file position alone) or at
+  // the file position (and advances it).
+  off_t pos = offset ? *offset : lseek(in, 0, SEEK_CUR);
+  bool seekable = pos >= 0;
+  if (offset && *offset < 0) return fail(EINVAL);
+  if (!seekable) pos = 0;
+  std::vector<char> buf(std::min<size_t>(count, 256 * 1024));
+  size_t total = 0;
+  while (total < count) {
+    size_t want = std::min(buf.size(), count - total);
+    ssize_t got = seekable ? pread(in, buf.data(), want, pos) : real::read(in, buf.data(), want);
+    if (got < 0) {
+      if (total) break;
+      return -1;
+    }
+    if (got == 0) break;
+    ssize_t sent = send(out, buf.data(), static_cast<size_t>(got), 0);
+    if (sent < 0) {
+      if (total) break;
+      return -1;
+    }
+    if (!seekable) {
+      // Read from a pipe, the bytes exist only here: send them all.
+      while (sent >= 0 && sent < got) {
+        ssize_t more = send(out, buf.data() + sent, static_cast<size_t>(got - sent), 0);
+        if (more < 0) break;
+        sent += more;
+      }
+    }
+    total += static_cast<size_t>(sent);
+    pos += sent;
+    if (sent < got) {
+      // A short send: the socket is full (nonblocking) or the call was
+      // interrupted. What was read but not sent stays in the file.
+      break;
+    }
+  }
+  if (seekable) {
+    if (offset)
+      *offset = pos;
+    else
+      lseek(in, pos, SEEK_SET);
+  }
+  return static_cast<ssize_t>(total);
+}
+
+}  // namespace veer::preload

@@ -1,0 +1,59 @@
+// The socket view each engine publishes for `veer ss`: a file in /dev/shm
+// (POSIX shared memory) named veer.<pid>, readable by its owner only, holding
+// a header and one record per socket. The engine rewrites it under a
+// sequence counter (odd while writing), so a reader copies it and retries
+// until it saw the same even count before and after.
+#pragma once
+
+#include <cstdint>
+
+namespace veer::preload {
+
+inline constexpr char kViewMagic[8] = {'v', 'e', 'e', 'r', 's', 's', '0', '1'};
+inline constexpr const char* kViewPrefix = "veer.";  // + pid, under /dev/shm
+
+struct ViewSocket {
+  uint8_t state;         // Linux's TCP state numbering (TcpState)
+  uint8_t timer;         // TcpTimerView::Kind
+  uint8_t orphan;        // closed by the program, still alive in the stack
+  uint8_t options;       // TCPI_OPT_* bits
+  uint32_t local_addr;   // host byte order
+  uint32_t remote_addr;  // host byte order
+  uint16_t local_port;   // host byte order
+  uint16_t remote_port;  // host byte order
+  uint32_t recv_q;
+  uint32_t send_q;
+  int32_t fd;           // the lowest fd naming it, or -1
+  int32_t timer_count;  // retransmits or probes
+  int64_t timer_ms;     // time left on the timer, at `published_ns`
+  // tcp_info, for `veer ss -i` (connections only).
+  uint32_t rtt_us;
+  uint32_t rttvar_us;
+  uint32_t rto_us;
+  uint32_t snd_mss;
+  uint32_t rcv_mss;
+  uint32_t snd_cwnd;
+  uint32_t snd_ssthresh;
+  uint32_t retrans;
+  uint32_t total_retrans;
+  uint8_t snd_wscale;
+  uint8_t rcv_wscale;
+  uint8_t has_info;
+  uint8_t pad;
+  uint64_t bytes_acked;
+  uint64_t bytes_received;
+};
+
+struct ViewHeader {
+  char magic[8];
+  uint64_t seq;          // odd while the engine writes
+  int64_t published_ns;  // CLOCK_MONOTONIC
+  int32_t pid;
+  uint32_t count;     // records that follow
+  uint32_t capacity;  // records the file has room for
+  uint32_t pad;
+  char program[64];  // the program's name (comm)
+  char address[32];  // veer's address/prefix, for the header line
+};
+
+}  // namespace veer::preload
