@@ -118,15 +118,17 @@ void Engine::publish_view_locked(Time now) {
     }
     h = static_cast<ViewHeader*>(view_);
   }
+  // Odd while writing. The increment is a read-modify-write with acquire
+  // semantics, so the writes below cannot move before it (a fence would do
+  // the same, but ThreadSanitizer does not support fences).
   std::atomic_ref<uint64_t> seq(h->seq);
-  uint64_t s0 = seq.load(std::memory_order_relaxed);
-  seq.store(s0 + 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  std::memcpy(reinterpret_cast<char*>(h) + sizeof(ViewHeader), view_records_.data(),
-              n * sizeof(ViewSocket));
+  seq.fetch_add(1, std::memory_order_acq_rel);
+  if (n > 0)
+    std::memcpy(reinterpret_cast<char*>(h) + sizeof(ViewHeader), view_records_.data(),
+                n * sizeof(ViewSocket));
   h->count = n;
   h->published_ns = now.count();
-  seq.store(s0 + 2, std::memory_order_release);
+  seq.fetch_add(1, std::memory_order_release);
   view_published_ = now;
   view_dirty_ = false;
 }

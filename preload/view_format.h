@@ -5,9 +5,22 @@
 // until it saw the same even count before and after.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace veer::preload {
+
+// The reader's side of the sequence counter: keeps the copy's loads before
+// the second look at the counter. ThreadSanitizer does not support
+// atomic_thread_fence; under it a compiler barrier stands in (x86 does not
+// reorder loads with loads).
+inline void view_read_fence() {
+#if defined(__SANITIZE_THREAD__)
+  asm volatile("" ::: "memory");
+#else
+  std::atomic_thread_fence(std::memory_order_acquire);
+#endif
+}
 
 inline constexpr char kViewMagic[8] = {'v', 'e', 'e', 'r', 's', 's', '0', '1'};
 inline constexpr const char* kViewPrefix = "veer.";  // + pid, under /dev/shm

@@ -73,10 +73,11 @@ bool read_view(const std::string& path, View& out) {
       uint32_t n = std::min<uint32_t>(out.header.count, out.header.capacity);
       if (sizeof(preload::ViewHeader) + size_t(n) * sizeof(preload::ViewSocket) > bytes) break;
       out.sockets.resize(n);
-      std::memcpy(out.sockets.data(),
-                  reinterpret_cast<const char*>(h) + sizeof(preload::ViewHeader),
-                  n * sizeof(preload::ViewSocket));
-      std::atomic_thread_fence(std::memory_order_acquire);
+      if (n > 0)
+        std::memcpy(out.sockets.data(),
+                    reinterpret_cast<const char*>(h) + sizeof(preload::ViewHeader),
+                    n * sizeof(preload::ViewSocket));
+      preload::view_read_fence();
       ok = seq.load(std::memory_order_relaxed) == s0;
     }
   }
