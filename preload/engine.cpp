@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -95,13 +96,11 @@ int write_timeout(Time t, void* val, socklen_t* len) {
   return 0;
 }
 
-std::vector<std::pair<int, int>> kept_options() {
-  return {{SOL_SOCKET, SO_REUSEPORT},
-          {SOL_SOCKET, SO_RCVLOWAT},
-          {IPPROTO_TCP, TCP_QUICKACK},
-          {IPPROTO_TCP, TCP_DEFER_ACCEPT},
-          {IPPROTO_IP, IP_TOS}};
-}
+constexpr std::array<std::pair<int, int>, 5> kKeptOptions = {{{SOL_SOCKET, SO_REUSEPORT},
+                                                              {SOL_SOCKET, SO_RCVLOWAT},
+                                                              {IPPROTO_TCP, TCP_QUICKACK},
+                                                              {IPPROTO_TCP, TCP_DEFER_ACCEPT},
+                                                              {IPPROTO_IP, IP_TOS}}};
 
 int kept_default(int level, int name) {
   if (level == SOL_SOCKET && name == SO_RCVLOWAT) return 1;
@@ -360,7 +359,7 @@ int Engine::adopt_locked(int fd, FdEntry& e) {
     if (real::getsockopt(fd, SOL_SOCKET, name, &tv, &len) == 0)
       *out = std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
   }
-  for (auto [level, name] : kept_options()) {
+  for (auto [level, name] : kKeptOptions) {
     int v = 0;
     socklen_t len = sizeof v;
     if (real::getsockopt(fd, level, name, &v, &len) == 0 && v != kept_default(level, name))
@@ -794,7 +793,7 @@ int Engine::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
     if (int err = write_timeout(t, val, len)) return fail(err);
     return 0;
   }
-  for (auto [l, n] : kept_options()) {
+  for (auto [l, n] : kKeptOptions) {
     if (l != level || n != name) continue;
     if (!val || !len) return fail(EFAULT);
     auto it = e->kept.find({level, name});

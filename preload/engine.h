@@ -168,6 +168,8 @@ class Engine {
   int adopt_locked(int fd, FdEntry& e);
   // Hands a pending fd back to the kernel for good.
   void release_to_kernel_locked(int fd, const char* why);
+  // fd2, a fresh kernel copy of fd, names what fd names for veer too.
+  void alias_locked(int fd, int fd2);
   // Drops fd's reference; closes the veer socket with its last fd.
   void forget_fd_locked(int fd);
   // Wakes the I/O thread when the stack's next deadline moved earlier.

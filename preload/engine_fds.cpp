@@ -49,6 +49,12 @@ timespec to_timespec(Time t) {
   return {static_cast<time_t>(t.count() / 1000000000), static_cast<long>(t.count() % 1000000000)};
 }
 
+// When a wait with this timeout (null: none) ends, on the engine's clock.
+std::optional<Time> deadline_after(Time now, const timespec* timeout) {
+  if (!timeout) return std::nullopt;
+  return now + std::chrono::seconds(timeout->tv_sec) + std::chrono::nanoseconds(timeout->tv_nsec);
+}
+
 void drain(int efd) {
   uint64_t v;
   (void)real::read(efd, &v, sizeof v);
@@ -129,10 +135,7 @@ bool Engine::any_veer(const pollfd* fds, nfds_t n) const {
 }
 
 int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask) {
-  std::optional<Time> deadline;
-  if (timeout)
-    deadline =
-        now() + std::chrono::seconds(timeout->tv_sec) + std::chrono::nanoseconds(timeout->tv_nsec);
+  std::optional<Time> deadline = deadline_after(now(), timeout);
   // The kernel's part: veer sockets masked out (a negative fd is ignored),
   // plus this thread's wakeup eventfd at the end.
   std::vector<pollfd> kernel(fds, fds + n);
@@ -305,10 +308,7 @@ int Engine::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
 int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* timeout,
                        const sigset_t* mask) {
   if (max <= 0 || max > static_cast<int>(INT_MAX / sizeof(epoll_event))) return fail(EINVAL);
-  std::optional<Time> deadline;
-  if (timeout)
-    deadline =
-        now() + std::chrono::seconds(timeout->tv_sec) + std::chrono::nanoseconds(timeout->tv_nsec);
+  std::optional<Time> deadline = deadline_after(now(), timeout);
   for (;;) {
     std::unique_lock<std::mutex> lk(mu_);
     auto it = epolls_.find(epfd);
@@ -360,15 +360,22 @@ int Engine::dup(int fd, int min_fd, bool cloexec) {
     log_once("fd-too-high", "fd %d is beyond the %d fds veer tracks", nfd, kMaxFds);
     return fail(EMFILE);
   }
+  alias_locked(fd, nfd);
+  return nfd;
+}
+
+void Engine::alias_locked(int fd, int nfd) {
+  Track t = track_of(fd);
   if (t == kEpoll) {
     epolls_[nfd] = epolls_[fd];
-  } else {
+  } else if (t == kVeer || t == kPending) {
     FdRef r = ref(fd);
     ++r->fd_refs;
     fds_[nfd] = std::move(r);
+  } else {
+    return;
   }
   set_track(nfd, t);
-  return nfd;
 }
 
 int Engine::dup3(int fd, int fd2, int flags, bool is_dup2) {
@@ -391,16 +398,7 @@ int Engine::dup3(int fd, int fd2, int flags, bool is_dup2) {
     notify_locked();
   }
   set_track(fd2, kNone);
-  Track t = track_of(fd);
-  if (t == kEpoll) {
-    epolls_[fd2] = epolls_[fd];
-    set_track(fd2, t);
-  } else if (t == kVeer || t == kPending) {
-    FdRef ref_fd = ref(fd);
-    ++ref_fd->fd_refs;
-    fds_[fd2] = std::move(ref_fd);
-    set_track(fd2, t);
-  }
+  alias_locked(fd, fd2);
   return r;
 }
 
