@@ -134,4 +134,19 @@ class SimLink {
   Time busy_until_[2] = {};
 };
 
+// A TCP header as a scripted peer on `peer_port` sends it to `port`.
+inline wire::TcpHeader peer_header(uint16_t peer_port, uint16_t port, uint8_t flags, uint32_t seq,
+                                   uint32_t ack, uint16_t window) {
+  wire::TcpHeader h;
+  h.src_port = peer_port, h.dst_port = port, h.flags = flags, h.seq = seq, h.ack = ack;
+  h.window = window;
+  return h;
+}
+
+// The first n bytes of a shared 1 MiB zero buffer, to send.
+inline Bytes zeros(size_t n) {
+  static const std::vector<std::byte> buf(1 << 20);
+  return Bytes(buf.data(), n);
+}
+
 }  // namespace veer::test

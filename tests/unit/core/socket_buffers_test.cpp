@@ -21,15 +21,7 @@ constexpr uint16_t kPeerPort = 40000;
 constexpr uint32_t kPeerIsn = 1000;
 
 wire::TcpHeader from_peer(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window) {
-  wire::TcpHeader h;
-  h.src_port = kPeerPort, h.dst_port = kPort, h.flags = flags, h.seq = seq, h.ack = ack;
-  h.window = window;
-  return h;
-}
-
-Bytes zeros(size_t n) {
-  static const std::vector<std::byte> buf(1 << 20);
-  return Bytes(buf.data(), n);
+  return peer_header(kPeerPort, kPort, flags, seq, ack, window);
 }
 
 // A listener on kPort (options set by `setup` before the SYN) and one
