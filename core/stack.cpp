@@ -57,6 +57,7 @@ struct Socket {
   int rcvbuf = 0;
   bool cork = false;
   uint32_t notsent_lowat = 0;  // TCP_NOTSENT_LOWAT, 0: the knob
+  int rto_max_ms = 0;          // TCP_RTO_MAX_MS, 0: the knob
   int error = 0;
   bool shut_rd = false;
   bool shut_wr = false;
@@ -161,6 +162,7 @@ struct Stack::Impl : SegmentOutput {
     c.set_keepalive(s.keepalive, t);
     c.set_user_mss(s.user_mss);
     c.set_notsent_lowat(s.notsent_lowat);
+    if (s.rto_max_ms) c.set_rto_max(std::chrono::milliseconds(s.rto_max_ms));
     if (s.sndbuf) c.set_send_buffer(s.sndbuf, true);
     if (s.rcvbuf) c.set_receive_buffer(s.rcvbuf, true);
     if (s.congestion[0]) c.set_congestion_control(s.congestion.data(), memory);
@@ -527,9 +529,18 @@ struct Stack::Impl : SegmentOutput {
           seg->header.has(wire::tcpflag::kAck) && !seg->header.has(wire::tcpflag::kRst)) {
         Socket* l = get(*r.listener);
         if (l && l->accept_queue.size() >= static_cast<size_t>(l->backlog)) {
-          // Accept queue full: ignore the final ACK so the handshake is
-          // retried (tcp_abort_on_overflow = 0, tcp_check_req()).
           ++counters.tcp_listen_overflows;
+          if (!config.tcp.abort_on_overflow) {
+            // Accept queue full: ignore the final ACK so the handshake is
+            // retried (tcp_check_req()'s listen_overflow).
+            return;
+          }
+          // tcp_abort_on_overflow: the client learns at once (a RST for its
+          // ACK) and the request is gone (embryonic_reset).
+          ++counters.tcp_embryonic_resets;
+          reply_reset(tuple, *seg);
+          r.conn->drop();
+          after_event(tuple);
           return;
         }
       }
@@ -818,6 +829,7 @@ Result<SocketId> Stack::accept(SocketId id, Endpoint* peer) {
   s.keepalive = l->keepalive;
   s.cork = l->cork;
   s.notsent_lowat = l->notsent_lowat;
+  s.rto_max_ms = l->rto_max_ms;
   s.sndbuf = l->sndbuf;
   s.rcvbuf = l->rcvbuf;
   ConnRecord& r = impl_->conns.at(c->tuple());
@@ -1076,6 +1088,12 @@ Errno Stack::set_option(SocketId id, SockOpt opt, int value) {
       s->notsent_lowat = static_cast<uint32_t>(value);
       if (s->conn) s->conn->set_notsent_lowat(s->notsent_lowat);
       return 0;
+    case SockOpt::RtoMaxMs:
+      // do_tcp_setsockopt(): MSEC_PER_SEC..TCP_RTO_MAX_SEC * MSEC_PER_SEC.
+      if (value < 1000 || value > 120000) return EINVAL;
+      s->rto_max_ms = value;
+      if (s->conn) s->conn->set_rto_max(std::chrono::milliseconds(value));
+      return 0;
   }
   if (s->conn) {
     s->conn->set_keepalive(s->keepalive, impl_->now);
@@ -1119,6 +1137,10 @@ Result<int> Stack::get_option(SocketId id, SockOpt opt) const {
       return s->cork ? 1 : 0;
     case SockOpt::NotSentLowat:
       return static_cast<int>(s->notsent_lowat);
+    case SockOpt::RtoMaxMs:
+      // icsk_rto_max starts as the knob's value when the socket is made.
+      if (s->conn) return static_cast<int>(s->conn->rto_max() / std::chrono::milliseconds(1));
+      return s->rto_max_ms ? s->rto_max_ms : impl_->config.tcp.rto_max_ms;
   }
   return Result<int>::error(ENOPROTOOPT);
 }

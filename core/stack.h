@@ -68,6 +68,7 @@ enum class SockOpt {
   RcvBuf,
   Cork,          // TCP_CORK
   NotSentLowat,  // TCP_NOTSENT_LOWAT: bytes (as unsigned), 0 for the knob
+  RtoMaxMs,      // TCP_RTO_MAX_MS (Linux 6.15+): 1000..120000
 };
 
 class Stack {

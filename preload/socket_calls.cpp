@@ -16,6 +16,10 @@
 namespace veer::preload {
 namespace {
 
+// TCP_RTO_MAX_MS (Linux 6.15, include/uapi/linux/tcp.h): newer than
+// Debian 12's headers.
+constexpr int kTcpRtoMaxMs = 44;
+
 CallResult done(long ret) {
   CallResult r;
   r.ret = ret;
@@ -113,6 +117,8 @@ std::optional<core::SockOpt> stack_option(int level, int name) {
         return core::SockOpt::Cork;
       case TCP_NOTSENT_LOWAT:
         return core::SockOpt::NotSentLowat;
+      case kTcpRtoMaxMs:
+        return core::SockOpt::RtoMaxMs;
       default:
         break;
     }

@@ -71,6 +71,11 @@ core::StackConfig Config::stack_config() const {
   tcp.adv_win_scale = get_int("net.ipv4.tcp_adv_win_scale");
   tcp.notsent_lowat = static_cast<uint32_t>(get_int64("net.ipv4.tcp_notsent_lowat"));
   tcp.min_tso_segs = get_int("net.ipv4.tcp_min_tso_segs");
+  tcp.rto_min_us = get_int("net.ipv4.tcp_rto_min_us");
+  tcp.rto_max_ms = get_int("net.ipv4.tcp_rto_max_ms");
+  tcp.abort_on_overflow = get_int("net.ipv4.tcp_abort_on_overflow") != 0;
+  tcp.rfc1337 = get_int("net.ipv4.tcp_rfc1337") != 0;
+  tcp.stdurg = get_int("net.ipv4.tcp_stdurg") != 0;
   return sc;
 }
 

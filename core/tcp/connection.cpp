@@ -43,6 +43,8 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
       ofo_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
       recovery_(recovery_settings(env.settings), memory),
       cwnd_(congestion_algorithm(env.settings, memory)),
+      rtt_(std::chrono::microseconds(env.settings.rto_min_us),
+           std::chrono::milliseconds(env.settings.rto_max_ms)),
       ts_offset_(ts_offset) {
   // tcp_initialize_rcv_mss(): until data shows the peer's size, assume 536.
   rcv_mss_ = std::min<uint16_t>(env.local_mss, kDefaultMss);
@@ -498,7 +500,7 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
   if (persist_at_ && snd_wnd_ == 0 && flight_size() == 0) {
     // tcp_ack_probe(): an answer that leaves the window shut restarts the
     // probe timer from its arrival, with the backoff reached so far.
-    persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), kRtoMax);
+    persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), rtt_.rto_max());
   }
   bool fin_acked = false;
   if (seq_gt(h.ack, snd_una_)) {

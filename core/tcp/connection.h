@@ -158,6 +158,14 @@ class TcpConnection {
   uint16_t maxseg() const;
   // TCP_USER_TIMEOUT: how long data may stay unacknowledged (0: the knobs).
   void set_user_timeout(Time t) { user_timeout_ = t; }
+  // TCP_RTO_MAX_MS (Linux 6.15+): this connection's largest RTO, which also
+  // shortens its tcp_retries2 give-up.
+  void set_rto_max(Time t) {
+    rtt_.set_rto_max(t);
+    recovery_.set_rto_max(t);
+    rto_ = std::min(rto_, t);
+  }
+  Time rto_max() const { return rtt_.rto_max(); }
   bool nodelay() const { return nonagle_ & kNagleOff; }
   // Inherited by the TIME_WAIT remains for bind() conflict checks (Linux sk_reuse).
   void set_reuse_addr(bool on) { reuse_addr_ = on; }

@@ -27,6 +27,8 @@ inline RecoverySettings recovery_settings(const TcpSettings& t) {
   RecoverySettings r;
   r.recovery = t.recovery;
   r.early_retrans = t.early_retrans;
+  r.rto_min = std::chrono::microseconds(t.rto_min_us);
+  r.rto_max = std::chrono::milliseconds(t.rto_max_ms);
   return r;
 }
 

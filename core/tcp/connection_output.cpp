@@ -389,7 +389,7 @@ void TcpConnection::send_window_probe(Time now) {
   // answer with its current window.
   emit(header(snd_una_ - 1, kAck), {});
   ++probes_;
-  persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), kRtoMax);
+  persist_at_ = now + std::min(rto_ * (int64_t{1} << std::min(probes_, 20)), rtt_.rto_max());
 }
 
 }  // namespace veer::core

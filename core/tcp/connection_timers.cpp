@@ -110,7 +110,8 @@ bool TcpConnection::retransmissions_exhausted(Time now) const {
   switch (state_) {
     case TcpState::SynSent:
       // tcp_write_timeout(): time-based, from the first SYN.
-      return now - *first_retrans_ >= model_timeout(env_.settings.syn_retries, kRtoInitial);
+      return now - *first_retrans_ >=
+             model_timeout(env_.settings.syn_retries, kRtoInitial, rtt_.rto_max());
     case TcpState::SynReceived:
       // A passive open gives up after tcp_synack_retries timeouts
       // (reqsk_timer_handler() counts them).
@@ -126,9 +127,9 @@ bool TcpConnection::retransmissions_exhausted(Time now) const {
     // tcp_orphan_retries(): nobody will read the error; 0 means 8 while the
     // RTO is still below its maximum (the peer may just be slow).
     boundary = env_.settings.orphan_retries;
-    if (boundary == 0 && rto_ < kRtoMax) boundary = 8;
+    if (boundary == 0 && rto_ < rtt_.rto_max()) boundary = 8;
   }
-  return elapsed >= model_timeout(boundary, kRtoMin);
+  return elapsed >= model_timeout(boundary, kRtoMin, rtt_.rto_max());
 }
 
 void TcpConnection::on_retransmit_timeout(Time now) {
@@ -146,7 +147,7 @@ void TcpConnection::on_retransmit_timeout(Time now) {
   // The first tcp_syn_linear_timeouts SYN retransmissions keep the initial
   // RTO; everything else backs off.
   if (!(state_ == TcpState::SynSent && retransmits_ <= env_.settings.syn_linear_timeouts)) {
-    rto_ = std::min(rto_ * 2, kRtoMax);
+    rto_ = std::min(rto_ * 2, rtt_.rto_max());
   }
   ++env_.counters.tcp_retrans_segments;
   send_syn(state_ == TcpState::SynReceived, now);
@@ -155,8 +156,6 @@ void TcpConnection::on_retransmit_timeout(Time now) {
 void TcpConnection::on_rto(Time now) {
   // tcp_retransmit_timer() once established.
   if (recovery_.queue().packets_out() == 0) return;
-  // retrans_stamp: when the oldest unacknowledged segment left.
-  if (!first_retrans_) first_retrans_ = recovery_.queue().head_sent();
   if (retransmissions_exhausted(now)) {
     ++env_.counters.tcp_timeouts;
     terminate(soft_error_ ? soft_error_ : ETIMEDOUT);
@@ -167,9 +166,20 @@ void TcpConnection::on_rto(Time now) {
   if (const SentSegment* head = recovery_.next_retransmit()) {
     retransmit(*head, SendKind::Retransmit, now);
   }
+  // retrans_stamp: when this episode's first retransmission left (a fast
+  // retransmit's, or this one's), the start of every give-up below. A tail
+  // loss probe does not count (tcp_send_loss_probe() bypasses
+  // tcp_retransmit_skb()).
+  if (!first_retrans_) first_retrans_ = recovery_.retrans_stamp().value_or(now);
   ++retransmits_;
-  rto_ = std::min(rto_ * 2, kRtoMax);
-  recovery_.arm_rto(now, rto_);
+  rto_ = std::min(rto_ * 2, rtt_.rto_max());
+  Time arm = rto_;
+  if (user_timeout_ > Time::zero()) {
+    // tcp_clamp_rto_to_user_timeout(): never sleep past TCP_USER_TIMEOUT.
+    Time remaining = user_timeout_ - (now - *first_retrans_);
+    arm = remaining <= Time::zero() ? std::chrono::milliseconds(1) : std::min(arm, remaining);
+  }
+  recovery_.arm_rto(now, arm);
 }
 
 void TcpConnection::on_loss_probe(Time now) {

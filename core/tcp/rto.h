@@ -13,9 +13,16 @@ inline constexpr Time kTimeWaitLength = std::chrono::seconds(60);  // Linux TCP_
 
 class RtoEstimator {
  public:
+  // The bounds are the connection's: net.ipv4.tcp_rto_min_us and
+  // tcp_rto_max_ms (or TCP_RTO_MAX_MS) when it was created.
+  explicit RtoEstimator(Time rto_min = kRtoMin, Time rto_max = kRtoMax)
+      : rto_min_(rto_min), rto_max_(rto_max) {}
+  void set_rto_max(Time rto_max) { rto_max_ = rto_max; }
+  Time rto_min() const { return rto_min_; }
+  Time rto_max() const { return rto_max_; }
   // Feeds one RTT measurement (never from a retransmitted segment: Karn).
   void sample(Time rtt);
-  // The current RTO before backoff, clamped to [kRtoMin, kRtoMax].
+  // The current RTO before backoff, clamped to [rto_min, rto_max].
   Time rto() const { return rto_; }
   bool has_sample() const { return has_sample_; }
   Time srtt() const { return srtt_; }
@@ -25,12 +32,16 @@ class RtoEstimator {
   bool has_sample_ = false;
   Time srtt_{};
   Time rttvar_{};
+  Time rto_min_;
+  Time rto_max_;
   Time rto_ = kRtoInitial;
 };
 
 // How long Linux waits before `boundary` exponential retransmissions starting
 // from `rto_base` have all timed out: the time-based give-up of
-// retransmits_timed_out(). E.g. boundary 6, base 1 s: 127 s.
-Time model_timeout(int boundary, Time rto_base);
+// retransmits_timed_out(): doubling until `rto_max` (tcp_rto_max(sk), so a
+// smaller tcp_rto_max_ms also shortens the give-up), linear after. E.g.
+// boundary 6, base 1 s: 127 s.
+Time model_timeout(int boundary, Time rto_base, Time rto_max = kRtoMax);
 
 }  // namespace veer::core

@@ -49,7 +49,6 @@ constexpr KnownSysctl kKnown[] = {
     {"net.ipv4.tcp_keepalive_probes", "9", "", "keepalive timing is not configurable yet"},
     {"net.ipv4.tcp_retries1", "3", "*", "no routing cache to refresh: no effect"},
     {"net.ipv4.tcp_orphan_retries", "0", "", "orphan retries are not configurable yet"},
-    {"net.ipv4.tcp_abort_on_overflow", "0", "", "fixed at 0"},
     {"net.ipv4.tcp_thin_linear_timeouts", "0", "", "not implemented"},
 };
 

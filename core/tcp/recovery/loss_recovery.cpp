@@ -56,11 +56,11 @@ void LossRecovery::rearm_rto(Time now, Time rto) {
     Time delta = *queue_.head_sent() + rto - now;
     after = std::max(delta, Time(std::chrono::microseconds(1)));
   }
-  timer_.set(XmitTimerKind::Retransmit, now + std::min(after, kRtoMax));
+  timer_.set(XmitTimerKind::Retransmit, now + std::min(after, settings_.rto_max));
 }
 
 void LossRecovery::arm_rto(Time now, Time rto) {
-  timer_.set(XmitTimerKind::Retransmit, now + std::min(rto, kRtoMax));
+  timer_.set(XmitTimerKind::Retransmit, now + std::min(rto, settings_.rto_max));
 }
 
 // tcp_set_xmit_timer(): a probe if one is due, else the RTO.
@@ -127,7 +127,7 @@ void LossRecovery::on_send(uint32_t seq, uint32_t end, Time now, SendKind kind, 
       if (undo_retrans_ < 0) undo_retrans_ = 0;
       ++undo_retrans_;
       if (head_retransmit && timer_.kind != XmitTimerKind::ReorderTimeout) {
-        timer_.set(XmitTimerKind::Retransmit, now + std::min(rto, kRtoMax));
+        timer_.set(XmitTimerKind::Retransmit, now + std::min(rto, settings_.rto_max));
       }
       break;
     case SendKind::Probe:

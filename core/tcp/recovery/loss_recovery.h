@@ -117,6 +117,7 @@ class LossRecovery {
   void reset(uint32_t snd_una);
   // The peer's SACK-permitted (RFC 2018) decides SACK or NewReno recovery.
   void set_sack(bool on) { settings_.sack = on; }
+  void set_rto_max(Time rto_max) { settings_.rto_max = rto_max; }
   // An RTT measured outside on_ack (the handshake: tcp_synack_rtt_meas())
   // counts for min_rtt too.
   void on_handshake_rtt(Time now, Time rtt) { min_rtt_.update(now, rtt); }

@@ -42,6 +42,7 @@ struct RecoverySettings {
   int frto = 2;                       // net.ipv4.tcp_frto: F-RTO (RFC 5682) when non-zero
   Time min_rtt_window = std::chrono::seconds(300);  // net.ipv4.tcp_min_rtt_wlen
   Time rto_min = kRtoMin;                           // net.ipv4.tcp_rto_min_us
+  Time rto_max = kRtoMax;                           // net.ipv4.tcp_rto_max_ms, or TCP_RTO_MAX_MS
   bool sack = true;  // the peer negotiated SACK; false: NewReno dupack emulation
 };
 

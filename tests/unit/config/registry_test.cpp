@@ -52,6 +52,13 @@ TEST(Registry, SysctlDefaultsAndRangesAreLinuxs) {
       {"net.ipv4.tcp_adv_win_scale", "1", -31, 31},
       {"net.ipv4.tcp_notsent_lowat", "4294967295", 0, 4294967295},
       {"net.ipv4.tcp_min_tso_segs", "2", 1, 255},
+      // Checked on this machine's 6.18 kernel: 0 and 999/120001 refused.
+      {"net.ipv4.tcp_rto_min_us", "200000", 1, 2147483647},
+      {"net.ipv4.tcp_rto_max_ms", "120000", 1000, 120000},
+      // u8 sysctls without bounds (2 accepted by 6.18).
+      {"net.ipv4.tcp_abort_on_overflow", "0", 0, 255},
+      {"net.ipv4.tcp_rfc1337", "0", 0, 255},
+      {"net.ipv4.tcp_stdurg", "0", 0, 255},
   };
   for (const Expected& e : expected) {
     SCOPED_TRACE(e.name);

@@ -38,6 +38,7 @@ wire::TcpHeader seg(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window =
 
 // A listener on 18000 with one accepted connection from the peer.
 struct ServerFixture : ::testing::Test {
+  explicit ServerFixture(StackConfig config = make_config(kMacA, kIpA)) : h(config) {}
   PeerHarness h;
   SocketId listener{}, conn{};
   uint32_t iss = 0;
@@ -367,14 +368,188 @@ TEST_F(ServerFixture, UserTimeoutEndsRetransmissionsWithEtimedout) {
   Time t0 = h.now();
   ASSERT_EQ(h.stack().send(conn, text("x"), h.now()).value(), 1u);
   h.next_segment();
-  // Retransmissions at 0.21 and 0.63 s; at the fire at 1.47 s more than the
-  // 1 s user timeout has passed since the data left.
-  h.advance_to(t0 + 1469ms);
+  // Retransmissions at 0.21 and 0.63 s. The next RTO (840 ms) is clamped to
+  // what is left of the user timeout, counted from the first retransmission
+  // (tcp_clamp_rto_to_user_timeout()): it fires at 1.21 s and gives up, as
+  // this machine's kernel does (measured on loopback without SACK: 1.21 s).
+  h.advance_to(t0 + 1209ms);
   EXPECT_EQ(h.stack().state(conn), TcpState::Established);
-  h.advance_to(t0 + 1470ms);
+  h.advance_to(t0 + 1210ms);
   EXPECT_EQ(h.stack().state(conn), TcpState::Closed);
   std::vector<std::byte> buf(4);
   EXPECT_EQ(h.stack().recv(conn, buf, h.now()).err(), ETIMEDOUT);
+}
+
+// net.ipv4.tcp_rto_min_us and tcp_rto_max_ms: the RTO's bounds, and a lower
+// maximum also shortens the time tcp_retries2 stands for.
+StackConfig rto_knobs_config(int rto_min_us, int rto_max_ms, int retries2) {
+  StackConfig c = make_config(kMacA, kIpA);
+  c.tcp.rto_min_us = rto_min_us;
+  c.tcp.rto_max_ms = rto_max_ms;
+  c.tcp.retries2 = retries2;
+  return c;
+}
+
+// Send times of the unanswered byte's retransmissions, and when the
+// connection gave up (ETIMEDOUT), from when the byte first left.
+std::pair<std::vector<Time>, Time> unanswered_byte(PeerHarness& h, SocketId conn) {
+  Time t0 = h.now();
+  EXPECT_EQ(h.stack().send(conn, text("x"), h.now()).value(), 1u);
+  h.next_segment();
+  std::vector<Time> sent;
+  for (Time t = t0; t <= t0 + 60s; t += 10ms) {
+    h.advance_to(t);
+    while (auto s = h.next_segment()) sent.push_back(h.now() - t0);
+    if (h.stack().state(conn) == TcpState::Closed) {
+      std::vector<std::byte> buf(4);
+      EXPECT_EQ(h.stack().recv(conn, buf, h.now()).err(), ETIMEDOUT);
+      return {sent, h.now() - t0};
+    }
+  }
+  return {sent, Time::max()};
+}
+
+struct RtoMaxOneSecond : ServerFixture {
+  RtoMaxOneSecond() : ServerFixture(rto_knobs_config(200000, 1000, 3)) {}
+};
+
+TEST_F(RtoMaxOneSecond, CapsTheBackoffAndShortensTheRetries2GiveUp) {
+  // RTO 210 ms doubling to 1 s at most: retransmissions at 0.21, 0.63, 1.47,
+  // 2.47 s. tcp_model_timeout(3, 200 ms) with a 1 s maximum is
+  // 7 * 200 ms + 1 * 1 s = 2.4 s (3 s with the default maximum), counted from
+  // the first retransmission: 2.47 s goes on (2.26 s), 3.47 s gives up.
+  // Measured on this machine's kernel (loopback, tcp_rto_max_ms 1000,
+  // tcp_retries2 3): ETIMEDOUT 3.5 s after the write, against 6.5 s with the
+  // default maximum.
+  auto [sent, gave_up] = unanswered_byte(h, conn);
+  EXPECT_EQ(sent, (std::vector<Time>{210ms, 630ms, 1470ms, 2470ms}));
+  EXPECT_EQ(gave_up, 3470ms);
+}
+
+struct RtoKnobDefaults : ServerFixture {
+  RtoKnobDefaults() : ServerFixture(rto_knobs_config(200000, 120000, 3)) {}
+};
+
+TEST_F(RtoKnobDefaults, Retries2ThreeGivesUpAfterThreeSecondsOfDoubling) {
+  // The same byte with Linux's default bounds: 0.21, 0.63, 1.47, 3.15 s.
+  // The 3 s model counts from the first retransmission (retrans_stamp), so
+  // at 3.15 s (2.94 s after it) a fourth goes out and the fire at 6.51 s
+  // gives up. Measured on this machine's kernel over loopback without SACK:
+  // retransmissions 0.20, 0.62, 1.46, 3.12 s, ETIMEDOUT at 6.48 s.
+  auto [sent, gave_up] = unanswered_byte(h, conn);
+  EXPECT_EQ(sent, (std::vector<Time>{210ms, 630ms, 1470ms, 3150ms}));
+  EXPECT_EQ(gave_up, 6510ms);
+}
+
+TEST_F(RtoKnobDefaults, TcpRtoMaxMsOnTheSocketActsLikeTheKnob) {
+  EXPECT_EQ(h.stack().get_option(conn, core::SockOpt::RtoMaxMs).value(), 120000);
+  // do_tcp_setsockopt(): 1 s to 120 s.
+  EXPECT_EQ(h.stack().set_option(conn, core::SockOpt::RtoMaxMs, 999), EINVAL);
+  EXPECT_EQ(h.stack().set_option(conn, core::SockOpt::RtoMaxMs, 120001), EINVAL);
+  ASSERT_EQ(h.stack().set_option(conn, core::SockOpt::RtoMaxMs, 1000), 0);
+  EXPECT_EQ(h.stack().get_option(conn, core::SockOpt::RtoMaxMs).value(), 1000);
+  auto [sent, gave_up] = unanswered_byte(h, conn);
+  EXPECT_EQ(sent, (std::vector<Time>{210ms, 630ms, 1470ms, 2470ms}));
+  EXPECT_EQ(gave_up, 3470ms);
+}
+
+struct RtoMinFiftyMs : ServerFixture {
+  RtoMinFiftyMs() : ServerFixture(rto_knobs_config(50000, 120000, 3)) {}
+};
+
+TEST_F(RtoMinFiftyMs, FloorsTheVarianceTermAtTheKnob) {
+  // srtt 10 ms + max(4 * 5 ms, 50 ms): RTO 60 ms, doubling: 60, 180, 420,
+  // 900 ms...; the model's base stays TCP_RTO_MIN (200 ms, as in Linux's
+  // retransmits_timed_out()), so the give-up is still 3 s after the first
+  // retransmission (0.06 s): 1.86 s goes on, 3.78 s (3.72 s) gives up.
+  auto [sent, gave_up] = unanswered_byte(h, conn);
+  EXPECT_EQ(sent, (std::vector<Time>{60ms, 180ms, 420ms, 900ms, 1860ms}));
+  EXPECT_EQ(gave_up, 3780ms);
+}
+
+// A full accept queue meets a handshake's final ACK (tcp_check_req()'s
+// listen_overflow), with tcp_abort_on_overflow 0 and 1.
+struct OverflowingListener {
+  explicit OverflowingListener(bool abort_on_overflow) : h(config(abort_on_overflow)) {
+    l = h.stack().tcp_socket().value();
+    EXPECT_EQ(h.stack().bind(l, {Ipv4Addr{}, kServerPort}), 0);
+    // backlog 1: two established connections fill the accept queue (Linux's
+    // sk_acceptq_is_full() is `>`), and the SYN queue holds two.
+    EXPECT_EQ(h.stack().listen(l, 1), 0);
+  }
+  static StackConfig config(bool abort_on_overflow) {
+    StackConfig c = make_config(kMacA, kIpA);
+    c.tcp.abort_on_overflow = abort_on_overflow;
+    return c;
+  }
+  // The peer's SYN from `port`; returns our ISS.
+  uint32_t syn_from(uint16_t port, uint32_t isn) {
+    auto syn = peer_header(port, kServerPort, kSyn, isn, 0, 65535);
+    syn.options.mss = 1460;
+    h.inject(syn);
+    auto sa = h.next_segment();
+    EXPECT_TRUE(sa && sa->tcp.flags == (kSyn | kAck));
+    return sa ? sa->tcp.seq : 0;
+  }
+  void ack_from(uint16_t port, uint32_t isn, uint32_t iss) {
+    h.inject(peer_header(port, kServerPort, kAck, isn + 1, iss + 1, 65535));
+  }
+  // Two connections queued (not accepted), and a third one's handshake
+  // waiting for its final ACK: returns that one's ISS.
+  uint32_t fill() {
+    uint32_t a = syn_from(41000, 1000);
+    uint32_t b = syn_from(41001, 2000);
+    ack_from(41000, 1000, a);
+    uint32_t c = syn_from(41002, 3000);
+    ack_from(41001, 2000, b);
+    EXPECT_EQ(h.stack().counters().tcp_listen_overflows, 0u);
+    return c;
+  }
+  PeerHarness h;
+  SocketId l{};
+};
+
+TEST(TcpAbortOnOverflow, OffIgnoresTheFinalAckSoTheSynAckIsRetried) {
+  OverflowingListener o(false);
+  uint32_t iss = o.fill();
+  Time t0 = o.h.now();
+  o.ack_from(41002, 3000, iss);
+  EXPECT_FALSE(o.h.next_segment()) << "no RST, no ACK: the ACK is dropped";
+  EXPECT_EQ(o.h.stack().counters().tcp_listen_overflows, 1u);
+  EXPECT_EQ(o.h.stack().connection_count(), 3u) << "the request stays in SYN_RECV";
+  // The SYN-ACK timer (1 s) sends it again; the client's next ACK may find room.
+  o.h.advance_to(t0 + 1s);
+  auto again = o.h.next_segment();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->tcp.flags, kSyn | kAck);
+  EXPECT_EQ(again->tcp.dst_port, 41002);
+  ASSERT_TRUE(o.h.stack().accept(o.l, nullptr).ok());
+  o.ack_from(41002, 3000, iss);
+  EXPECT_TRUE(o.h.stack().accept(o.l, nullptr).ok());
+  EXPECT_TRUE(o.h.stack().accept(o.l, nullptr).ok()) << "the third one made it";
+}
+
+TEST(TcpAbortOnOverflow, OnAnswersTheFinalAckWithRstAndForgetsTheRequest) {
+  OverflowingListener o(true);
+  uint32_t iss = o.fill();
+  o.ack_from(41002, 3000, iss);
+  auto rst = o.h.next_segment();
+  ASSERT_TRUE(rst);
+  // tcp_v4_send_reset() for an ACK: RST at its acknowledgment number.
+  EXPECT_EQ(rst->tcp.flags, kRst);
+  EXPECT_EQ(rst->tcp.seq, iss + 1);
+  EXPECT_EQ(rst->tcp.dst_port, 41002);
+  EXPECT_EQ(o.h.stack().counters().tcp_listen_overflows, 1u);
+  EXPECT_EQ(o.h.stack().counters().tcp_embryonic_resets, 1u);
+  EXPECT_EQ(o.h.stack().connection_count(), 2u) << "only the two queued connections remain";
+  o.h.advance(10s);
+  while (auto s = o.h.next_segment()) {
+    EXPECT_NE(s->tcp.dst_port, 41002) << "nothing more for the aborted request";
+  }
+  // The queued connections are intact.
+  EXPECT_TRUE(o.h.stack().accept(o.l, nullptr).ok());
+  EXPECT_TRUE(o.h.stack().accept(o.l, nullptr).ok());
+  EXPECT_EQ(o.h.stack().accept(o.l, nullptr).err(), EAGAIN);
 }
 
 // --- Active open ---------------------------------------------------------------
