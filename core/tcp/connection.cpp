@@ -363,8 +363,49 @@ bool TcpConnection::acceptable(const wire::TcpSegment& seg) const {
   return seq_in(seq, rcv_nxt_, rcv_nxt_ + wnd) || seq_in(seq + len - 1, rcv_nxt_, rcv_nxt_ + wnd);
 }
 
+void TcpConnection::segment_in_time_wait(const wire::TcpSegment& seg, Time now) {
+  // tcp_timewait_state_process(): TIME_WAIT takes no data and answers little.
+  // (A SYN that may reopen the 4-tuple was taken by the stack already.)
+  const wire::TcpHeader& h = seg.header;
+  const bool paws = paws_reject(seg);
+  if (!paws && h.seq == rcv_nxt_ && (seg.seq_len() == 0 || h.has(kRst))) {
+    // In window: only a RST or a bare ACK can be exactly here.
+    if (h.has(kRst)) {
+      // TIME_WAIT assassination (RFC 1337): Linux lets it happen unless
+      // tcp_rfc1337 is set, and then ignores the RST and keeps waiting.
+      if (!env_.settings.rfc1337) {
+        terminate(0);
+        return;
+      }
+    } else {
+      time_wait_until_ = now + kTimeWaitLength;
+    }
+    if (h.options.timestamp) {
+      ts_recent_ = h.options.timestamp->value;
+      ts_recent_stamp_ = now;
+    }
+    return;
+  }
+  // Out of window: everything but a RST is ACKed (a RST is ignored, never
+  // challenged); an ACK or an old timestamp restarts the wait.
+  if (h.has(kRst)) return;
+  ++env_.counters.tcp_out_of_window;
+  if (paws || h.has(kAck)) time_wait_until_ = now + kTimeWaitLength;
+  // tcp_oow_rate_limited(): a segment that carries data or a FIN is always
+  // answered; bare ACKs and SYNs at most once per tcp_invalid_ratelimit.
+  if (seg.seq_len() == 0 || h.has(kSyn)) {
+    if (last_oow_ack_ && now - *last_oow_ack_ < kInvalidRateLimit) return;
+    last_oow_ack_ = now;
+  }
+  ack_pending_ = true;
+}
+
 void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time now) {
   const wire::TcpHeader& h = seg.header;
+  if (state_ == TcpState::TimeWait) {
+    segment_in_time_wait(seg, now);
+    return;
+  }
   if (state_ == TcpState::SynReceived && h.has(kSyn) && h.seq == irs_) {
     if (!h.has(kAck)) {
       // A retransmitted SYN for our SYN-ACK: answer it again (tcp_check_req()).
@@ -403,7 +444,6 @@ void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time no
         if (sack_ok_) sack_.on_duplicate(h.seq, end, rcv_nxt_);
       }
       ack_pending_ = true;
-      if (state_ == TcpState::TimeWait && h.has(kFin)) time_wait_until_ = now + kTimeWaitLength;
     }
     return;
   }

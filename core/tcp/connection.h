@@ -175,6 +175,7 @@ class TcpConnection {
   // SEGMENT ARRIVES, by state.
   void segment_in_syn_sent(const wire::TcpSegment& seg, Time now);
   void segment_in_synchronized(const wire::TcpSegment& seg, Time now);
+  void segment_in_time_wait(const wire::TcpSegment& seg, Time now);
   bool acceptable(const wire::TcpSegment& seg) const;
   void process_rst(const wire::TcpSegment& seg, Time now);
   // Returns false when the segment must be dropped after the ACK step.
@@ -374,6 +375,10 @@ class TcpConnection {
   bool reuse_addr_ = false;
   bool was_established_ = false;
   bool ack_pending_ = false;
+  // net.ipv4.tcp_invalid_ratelimit's default: ACKs to out-of-window segments
+  // in TIME_WAIT at most this often.
+  static constexpr Time kInvalidRateLimit = std::chrono::milliseconds(500);
+  std::optional<Time> last_oow_ack_;  // tw_last_oow_ack_time
 
   // Options both sides agreed on in the handshake.
   bool wscale_ok_ = false;

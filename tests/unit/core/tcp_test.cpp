@@ -289,6 +289,92 @@ TEST_F(ServerFixture, ActiveCloseThroughFinWaitAndTimeWaitOf60Seconds) {
   EXPECT_EQ(h.stack().connection_count(), 0u);
 }
 
+// TIME_WAIT after an active close; the peer's FIN was at kPeerIsn + 1, so
+// RCV.NXT is kPeerIsn + 2. tcp_timewait_state_process() decides the rest.
+struct TimeWaitFixture : ServerFixture {
+  explicit TimeWaitFixture(bool rfc1337 = false) : ServerFixture(config(rfc1337)) {}
+  static StackConfig config(bool rfc1337) {
+    StackConfig c = make_config(kMacA, kIpA);
+    c.tcp.rfc1337 = rfc1337;
+    return c;
+  }
+  void SetUp() override {
+    ServerFixture::SetUp();
+    ASSERT_EQ(h.stack().close(conn, h.now()), 0);
+    ASSERT_TRUE(h.next_segment());  // our FIN
+    h.inject(seg(kAck | kFin, kPeerIsn + 1, iss + 2));
+    ASSERT_TRUE(h.next_segment());  // its ACK
+    entered = h.now();
+    ASSERT_EQ(h.stack().connection_state({kIpA, kServerPort}, {kIpB, kPeerPort}),
+              TcpState::TimeWait);
+  }
+  std::optional<TcpState> state() {
+    return h.stack().connection_state({kIpA, kServerPort}, {kIpB, kPeerPort});
+  }
+  Time entered{};
+};
+
+TEST_F(TimeWaitFixture, AnExactRstEndsItWithoutRfc1337) {
+  h.advance(1s);
+  h.inject(seg(kRst, kPeerIsn + 2, 0));
+  EXPECT_FALSE(h.next_segment());
+  EXPECT_EQ(h.stack().connection_count(), 0u) << "assassinated";
+}
+
+struct Rfc1337TimeWait : TimeWaitFixture {
+  Rfc1337TimeWait() : TimeWaitFixture(true) {}
+};
+
+TEST_F(Rfc1337TimeWait, AnExactRstIsIgnoredAndTheWaitRunsItsCourse) {
+  h.advance(1s);
+  h.inject(seg(kRst, kPeerIsn + 2, 0));
+  EXPECT_FALSE(h.next_segment());
+  EXPECT_EQ(state(), TcpState::TimeWait);
+  // Not restarted by the RST: gone 60 s after it began.
+  h.advance_to(entered + 60s - 1ms);
+  EXPECT_EQ(state(), TcpState::TimeWait);
+  h.advance_to(entered + 60s);
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+}
+
+TEST_F(TimeWaitFixture, AnInWindowButInexactRstIsIgnoredNotChallenged) {
+  h.inject(seg(kRst, kPeerIsn + 100, 0));
+  EXPECT_FALSE(h.next_segment()) << "no challenge ACK in TIME_WAIT";
+  EXPECT_EQ(state(), TcpState::TimeWait);
+}
+
+TEST_F(TimeWaitFixture, ABareAckAtRcvNxtRestartsTheWaitSilently) {
+  h.advance_to(entered + 30s);
+  h.inject(seg(kAck, kPeerIsn + 2, iss + 2));
+  EXPECT_FALSE(h.next_segment()) << "an in-window bare ACK is not answered";
+  h.advance_to(entered + 90s - 1ms);
+  EXPECT_EQ(state(), TcpState::TimeWait);
+  h.advance_to(entered + 90s);
+  EXPECT_EQ(h.stack().connection_count(), 0u);
+}
+
+TEST_F(TimeWaitFixture, RetransmittedFinsAreAlwaysAckedOtherOutOfWindowSegmentsRateLimited) {
+  // A FIN is never rate-limited: two in a row get two ACKs.
+  for (int i = 0; i < 2; ++i) {
+    h.inject(seg(kAck | kFin, kPeerIsn + 1, iss + 2));
+    auto a = h.next_segment();
+    ASSERT_TRUE(a) << i;
+    EXPECT_EQ(a->tcp.flags, kAck);
+    EXPECT_EQ(a->tcp.seq, iss + 2);
+    EXPECT_EQ(a->tcp.ack, kPeerIsn + 2);
+  }
+  // A bare ACK out of window: answered once per 500 ms (tcp_invalid_ratelimit).
+  h.advance(1s);
+  h.inject(seg(kAck, kPeerIsn + 50000, iss + 2));
+  EXPECT_TRUE(h.next_segment());
+  h.advance(499ms);
+  h.inject(seg(kAck, kPeerIsn + 50000, iss + 2));
+  EXPECT_FALSE(h.next_segment()) << "rate-limited";
+  h.advance(1ms);
+  h.inject(seg(kAck, kPeerIsn + 50000, iss + 2));
+  EXPECT_TRUE(h.next_segment());
+}
+
 TEST_F(ServerFixture, OrphanedFinWait2ExpiresAfterFinTimeout) {
   ASSERT_EQ(h.stack().close(conn, h.now()), 0);
   auto fin = h.next_segment();
