@@ -45,6 +45,7 @@ namespace veer::core {
   X(tcp_estab_resets, "connection resets received in established states")     \
   X(tcp_timeouts, "TCP connections aborted by timeout")                       \
   X(tcp_listen_overflows, "times the listen queue of a socket overflowed")    \
+  X(tcp_urgent_marks, "urgent pointers received")                             \
   X(tcp_embryonic_resets, "resets received for embryonic SYN_RECV sockets")   \
   X(tcp_req_queue_full_drops, "SYNs dropped: SYN queue full, no SYN cookies") \
   X(tcp_syncookies_sent, "SYN cookies sent")                                  \

@@ -58,6 +58,7 @@ struct Socket {
   bool cork = false;
   uint32_t notsent_lowat = 0;  // TCP_NOTSENT_LOWAT, 0: the knob
   int rto_max_ms = 0;          // TCP_RTO_MAX_MS, 0: the knob
+  bool oob_inline = false;     // SO_OOBINLINE
   int error = 0;
   bool shut_rd = false;
   bool shut_wr = false;
@@ -163,6 +164,7 @@ struct Stack::Impl : SegmentOutput {
     c.set_user_mss(s.user_mss);
     c.set_notsent_lowat(s.notsent_lowat);
     if (s.rto_max_ms) c.set_rto_max(std::chrono::milliseconds(s.rto_max_ms));
+    c.set_urgent_inline(s.oob_inline);
     if (s.sndbuf) c.set_send_buffer(s.sndbuf, true);
     if (s.rcvbuf) c.set_receive_buffer(s.rcvbuf, true);
     if (s.congestion[0]) c.set_congestion_control(s.congestion.data(), memory);
@@ -830,6 +832,7 @@ Result<SocketId> Stack::accept(SocketId id, Endpoint* peer) {
   s.cork = l->cork;
   s.notsent_lowat = l->notsent_lowat;
   s.rto_max_ms = l->rto_max_ms;
+  s.oob_inline = l->oob_inline;
   s.sndbuf = l->sndbuf;
   s.rcvbuf = l->rcvbuf;
   ConnRecord& r = impl_->conns.at(c->tuple());
@@ -916,12 +919,12 @@ Errno Stack::connect(SocketId id, Endpoint remote, Time now) {
   return EINPROGRESS;
 }
 
-Result<size_t> Stack::send(SocketId id, Bytes data, Time now, bool more) {
+Result<size_t> Stack::send(SocketId id, Bytes data, Time now, bool more, bool oob) {
   impl_->now = now;
   Socket* s = impl_->get(id);
   if (!s) return Result<size_t>::error(EBADF);
   if (!s->conn) return Result<size_t>::error(s->kind == SocketKind::Listener ? ENOTCONN : EPIPE);
-  auto r = s->conn->send(data, more, now);
+  auto r = s->conn->send(data, more, now, oob);
   impl_->after_event(s->conn->tuple());
   return r;
 }
@@ -934,6 +937,21 @@ Result<size_t> Stack::recv(SocketId id, MutableBytes buf, Time now, bool peek) {
   auto r = s->conn->recv(buf, peek, now);
   impl_->after_event(s->conn->tuple());
   return r;
+}
+
+Result<size_t> Stack::recv_urgent(SocketId id, MutableBytes buf, bool peek) {
+  Socket* s = impl_->get(id);
+  if (!s) return Result<size_t>::error(EBADF);
+  // tcp_recvmsg_locked(): a listener is never connected; a fresh socket has
+  // no urgent data (tcp_recv_urg() checks that first).
+  if (s->kind == SocketKind::Listener) return Result<size_t>::error(ENOTCONN);
+  if (!s->conn) return Result<size_t>::error(EINVAL);
+  return s->conn->recv_urgent(buf, peek);
+}
+
+bool Stack::at_urgent_mark(SocketId id) const {
+  Socket* s = impl_->get(id);
+  return s && s->conn && s->conn->at_urgent_mark();
 }
 
 Errno Stack::shutdown(SocketId id, Shut how, Time now) {
@@ -1088,6 +1106,10 @@ Errno Stack::set_option(SocketId id, SockOpt opt, int value) {
       s->notsent_lowat = static_cast<uint32_t>(value);
       if (s->conn) s->conn->set_notsent_lowat(s->notsent_lowat);
       return 0;
+    case SockOpt::OobInline:
+      s->oob_inline = value != 0;
+      if (s->conn) s->conn->set_urgent_inline(value != 0);
+      return 0;
     case SockOpt::RtoMaxMs:
       // do_tcp_setsockopt(): MSEC_PER_SEC..TCP_RTO_MAX_SEC * MSEC_PER_SEC.
       if (value < 1000 || value > 120000) return EINVAL;
@@ -1137,6 +1159,8 @@ Result<int> Stack::get_option(SocketId id, SockOpt opt) const {
       return s->cork ? 1 : 0;
     case SockOpt::NotSentLowat:
       return static_cast<int>(s->notsent_lowat);
+    case SockOpt::OobInline:
+      return s->oob_inline ? 1 : 0;
     case SockOpt::RtoMaxMs:
       // icsk_rto_max starts as the knob's value when the socket is made.
       if (s->conn) return static_cast<int>(s->conn->rto_max() / std::chrono::milliseconds(1));

@@ -69,6 +69,7 @@ enum class SockOpt {
   Cork,          // TCP_CORK
   NotSentLowat,  // TCP_NOTSENT_LOWAT: bytes (as unsigned), 0 for the knob
   RtoMaxMs,      // TCP_RTO_MAX_MS (Linux 6.15+): 1000..120000
+  OobInline,     // SO_OOBINLINE
 };
 
 class Stack {
@@ -99,10 +100,17 @@ class Stack {
   // Linux reports them on a repeated call.
   Errno connect(SocketId s, Endpoint remote, Time now);
   // Takes what the send buffer allows: a partial count, or EAGAIN when
-  // nothing fits. `more` is MSG_MORE (this call's data is corked).
-  Result<size_t> send(SocketId s, Bytes data, Time now, bool more = false);
-  // 0 means end of stream. EAGAIN when nothing is ready.
+  // nothing fits. `more` is MSG_MORE (this call's data is corked); `oob` is
+  // MSG_OOB (its last byte is urgent).
+  Result<size_t> send(SocketId s, Bytes data, Time now, bool more = false, bool oob = false);
+  // 0 means end of stream. EAGAIN when nothing is ready. Stops at the urgent
+  // mark and skips the urgent byte unless SO_OOBINLINE.
   Result<size_t> recv(SocketId s, MutableBytes buf, Time now, bool peek = false);
+  // recv(MSG_OOB): the urgent byte. EINVAL when there is none to read (or
+  // SO_OOBINLINE), EAGAIN when its pointer came but not the byte.
+  Result<size_t> recv_urgent(SocketId s, MutableBytes buf, bool peek = false);
+  // SIOCATMARK: the next byte to read is the urgent byte.
+  bool at_urgent_mark(SocketId s) const;
   Errno shutdown(SocketId s, Shut how, Time now);
   // Releases the handle. The connection goes on (FIN, TIME_WAIT …) as on Linux.
   Errno close(SocketId s, Time now);

@@ -629,12 +629,21 @@ ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
   return finish(r);
 }
 
+// tcp_recv_urg(): an urgent byte read says MSG_OOB; into no room, MSG_TRUNC.
+static int oob_msg_flags(int flags, size_t room) {
+  if (!(flags & MSG_OOB)) return 0;
+  return room ? MSG_OOB : MSG_OOB | MSG_TRUNC;
+}
+
 ssize_t Engine::recvmsg(int fd, msghdr* msg, int flags) {
   size_t total = 0;
   for (size_t i = 0; i < msg->msg_iovlen; ++i) total += msg->msg_iov[i].iov_len;
   if (msg->msg_iovlen == 1) {
     ssize_t n = recv(fd, msg->msg_iov[0].iov_base, total, flags);
-    if (n >= 0) msg->msg_namelen = msg->msg_controllen = msg->msg_flags = 0;
+    if (n >= 0) {
+      msg->msg_namelen = msg->msg_controllen = 0;
+      msg->msg_flags = oob_msg_flags(flags, total);
+    }
     return n;
   }
   std::vector<std::byte> tmp(total);
@@ -648,7 +657,7 @@ ssize_t Engine::recvmsg(int fd, msghdr* msg, int flags) {
   }
   msg->msg_namelen = 0;  // a connected TCP socket reports no source address
   msg->msg_controllen = 0;
-  msg->msg_flags = 0;
+  msg->msg_flags = oob_msg_flags(flags, total);
   return n;
 }
 

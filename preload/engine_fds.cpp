@@ -452,10 +452,10 @@ int Engine::ioctl(int fd, unsigned long request, void* arg) {
       lk.unlock();
       return real::ioctl(fd, request, arg);
     case SIOCATMARK: {
-      // No urgent data is ever queued by veer yet: never at the mark.
+      // tcp_ioctl(): is the next byte to read the urgent one?
       if (!arg) return fail(EFAULT);
-      int zero = 0;
-      std::memcpy(arg, &zero, sizeof zero);
+      int at = stack_->at_urgent_mark(e->sock) ? 1 : 0;
+      std::memcpy(arg, &at, sizeof at);
       return 0;
     }
     default:

@@ -95,6 +95,8 @@ std::optional<core::SockOpt> stack_option(int level, int name) {
         return core::SockOpt::SndBuf;
       case SO_RCVBUF:
         return core::SockOpt::RcvBuf;
+      case SO_OOBINLINE:
+        return core::SockOpt::OobInline;
       default:
         break;
     }
@@ -173,9 +175,10 @@ CallResult SocketCalls::connect(core::SocketId s, const sockaddr* addr, socklen_
 CallResult SocketCalls::recv(core::SocketId s, void* buf, size_t n, int flags, bool nonblock,
                              CallProgress& progress) {
   if (flags & MSG_OOB) {
-    return with(fail(EINVAL), {.key = "recv-oob",
-                               .message = "recv(MSG_OOB) on a veer socket: urgent data is not "
-                                          "supported yet"});
+    // tcp_recv_urg(): the urgent byte or an error, never a wait.
+    auto r = stack_.recv_urgent(s, MutableBytes(static_cast<std::byte*>(buf), n),
+                                (flags & MSG_PEEK) != 0);
+    return r.ok() ? done(static_cast<long>(r.value())) : fail(r.err());
   }
   if (flags & MSG_ERRQUEUE) return fail(EAGAIN);  // nothing is ever queued there
   if (n == 0) return done(0);
@@ -208,11 +211,7 @@ CallResult SocketCalls::recv(core::SocketId s, void* buf, size_t n, int flags, b
 
 CallResult SocketCalls::send(core::SocketId s, const void* buf, size_t n, int flags, bool nonblock,
                              CallProgress& progress) {
-  if (flags & MSG_OOB) {
-    return with(fail(EOPNOTSUPP), {.key = "send-oob",
-                                   .message = "send(MSG_OOB) on a veer socket: urgent data is not "
-                                              "supported yet"});
-  }
+  const bool oob = flags & MSG_OOB;
   bool dontwait = nonblock || (flags & MSG_DONTWAIT);
   bool more = flags & MSG_MORE;
   const auto* in = static_cast<const std::byte*>(buf);
@@ -224,7 +223,9 @@ CallResult SocketCalls::send(core::SocketId s, const void* buf, size_t n, int fl
   if (progress.waiting && !(stack_.readiness(s) & kWake)) return would_block();
   int err = 0;
   do {
-    auto r = stack_.send(s, Bytes(in + sent, n - sent), now_, more);
+    // MSG_OOB marks the last byte of what each pass takes (tcp_push() marks
+    // SND.UP at the write's end every time it pushes).
+    auto r = stack_.send(s, Bytes(in + sent, n - sent), now_, more, oob);
     if (r.ok()) {
       sent += r.value();
       continue;
@@ -336,6 +337,8 @@ CallResult SocketCalls::getsockopt(core::SocketId s, int level, int name, void* 
         return get(core::SockOpt::SndBuf);
       case SO_RCVBUF:
         return get(core::SockOpt::RcvBuf);
+      case SO_OOBINLINE:
+        return get(core::SockOpt::OobInline);
       default:
         break;
     }

@@ -48,6 +48,7 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
       ts_offset_(ts_offset) {
   // tcp_initialize_rcv_mss(): until data shows the peer's size, assume 536.
   rcv_mss_ = std::min<uint16_t>(env.local_mss, kDefaultMss);
+  snd_up_ = iss;
 }
 
 void TcpConnection::set_state(TcpState s) {
@@ -104,7 +105,7 @@ void TcpConnection::open_from_cookie(const wire::TcpSegment& ack, uint16_t mss, 
   irs_ = h.seq - 1;
   rcv_nxt_ = h.seq;
   rcv_adv_edge_ = rcv_wup_ = rcv_nxt_;
-  snd_una_ = snd_nxt_ = snd_max_ = snd_sml_ = iss_ + 1;
+  snd_una_ = snd_nxt_ = snd_max_ = snd_sml_ = snd_up_ = iss_ + 1;
   wire::TcpOptions peer;
   peer.mss = mss;
   peer.sack_permitted = sack;
@@ -154,13 +155,29 @@ void TcpConnection::send_syn(bool with_ack, Time now) {
 Result<size_t> TcpConnection::recv(MutableBytes out, bool peek, Time now) {
   now_ = now;
   if (!rcv_buf_.empty()) {
-    size_t n = rcv_buf_.peek(0, out);
+    // tcp_recvmsg_locked(): a read ends at the urgent mark; one that starts
+    // there steps over the urgent byte unless SO_OOBINLINE keeps it in line.
+    size_t skip = 0;
+    size_t limit = rcv_buf_.size();
+    if (urg_data_) {
+      uint32_t off = urg_seq_ - copied_seq();
+      if (off < rcv_buf_.size()) {
+        if (off > 0) {
+          limit = off;
+        } else if (!urg_inline_) {
+          skip = 1;
+        }
+      }
+    }
+    size_t n = rcv_buf_.peek(skip, out.first(std::min(out.size(), limit - skip)));
     if (!peek) {
-      rcv_buf_.pop(n);
+      rcv_buf_.pop(skip + n);
+      if (urg_data_ && seq_gt(copied_seq(), urg_seq_)) urg_data_ = 0;  // past the mark
       adjust_receive_space(n, now);
       maybe_send_window_update(rcv_buf_.empty());
     }
-    return n;
+    if (n > 0 || out.empty()) return n;
+    // Only the urgent byte was there, and it is not data.
   }
   // tcp_recvmsg_locked()'s order when nothing is queued.
   if (peer_fin_) return size_t{0};
@@ -168,6 +185,21 @@ Result<size_t> TcpConnection::recv(MutableBytes out, bool peek, Time now) {
   if (rcv_shutdown_) return size_t{0};
   if (state_ == TcpState::Closed) return Result<size_t>::error(ENOTCONN);
   return Result<size_t>::error(EAGAIN);
+}
+
+Result<size_t> TcpConnection::recv_urgent(MutableBytes out, bool peek) {
+  // tcp_recv_urg()
+  if (urg_inline_ || !urg_data_ || urg_data_ == kUrgRead) return Result<size_t>::error(EINVAL);
+  if (state_ == TcpState::Closed && !peer_fin_) return Result<size_t>::error(ENOTCONN);
+  if (urg_data_ & kUrgValid) {
+    std::byte c{static_cast<uint8_t>(urg_data_ & 0xff)};
+    if (!peek) urg_data_ = kUrgRead;
+    if (out.empty()) return size_t{0};
+    out[0] = c;
+    return size_t{1};
+  }
+  if (state_ == TcpState::Closed || rcv_shutdown_) return size_t{0};
+  return Result<size_t>::error(EAGAIN);  // never blocks, as in BSD
 }
 
 Errno TcpConnection::shutdown_write(Time now) {
@@ -259,7 +291,12 @@ uint32_t TcpConnection::readiness() const {
   if ((rcv_shutdown_ && snd_shutdown_) || state_ == TcpState::Closed) mask |= 0x010;  // HUP
   if (rcv_shutdown_) mask |= 0x001 | 0x2000;                                          // IN|RDHUP
   if (!in_state(state_, state_bit(TcpState::SynSent) | state_bit(TcpState::SynReceived))) {
-    if (!rcv_buf_.empty()) mask |= 0x001;
+    // At the mark, the urgent byte alone does not make the socket readable
+    // unless it is read in line (tcp_poll()'s target).
+    size_t target = 1;
+    if (urg_data_ && urg_seq_ == copied_seq() && !urg_inline_) ++target;
+    if (rcv_buf_.size() >= target) mask |= 0x001;
+    if (urg_data_ & kUrgValid) mask |= 0x002;  // POLLPRI
     if (!snd_shutdown_) {
       if (writable()) {
         mask |= 0x004;
@@ -327,7 +364,7 @@ void TcpConnection::segment_in_syn_sent(const wire::TcpSegment& seg, Time now) {
   rcv_adv_edge_ = rcv_nxt_ + syn_window_;
   negotiate_options(h.options, true);
   if (ack_ok) {
-    snd_una_ = h.ack;
+    snd_una_ = snd_up_ = h.ack;
     snd_wnd_ = h.window;
     snd_wl1_ = h.seq;
     snd_wl2_ = h.ack;
@@ -460,8 +497,40 @@ void TcpConnection::segment_in_synchronized(const wire::TcpSegment& seg, Time no
   // Fifth: ACK.
   if (!h.has(kAck)) return;
   if (!process_ack(seg, now)) return;
+  // Sixth: the URG bit.
+  if (h.has(kUrg) || urg_data_ == kUrgNotYet) process_urgent(seg);
   // Seventh/eighth: data and FIN.
   process_data_and_fin(seg, now);
+}
+
+void TcpConnection::process_urgent(const wire::TcpSegment& seg) {
+  const wire::TcpHeader& h = seg.header;
+  if (h.has(kUrg)) {
+    // tcp_check_urg(): BSD's pointer is one past the urgent byte; RFC 1122's
+    // (tcp_stdurg) is the byte itself.
+    uint32_t ptr = h.urgent;
+    if (ptr && !env_.settings.stdurg) --ptr;
+    ptr += h.seq;
+    bool fresh = !seq_gt(copied_seq(), ptr) && !seq_lt(ptr, rcv_nxt_) &&
+                 !(urg_data_ && !seq_gt(ptr, urg_seq_));
+    if (fresh) {
+      // A new mark while the old urgent byte is next to read: that byte is
+      // dropped from the stream rather than read as data.
+      if (urg_seq_ == copied_seq() && urg_data_ && !urg_inline_ && !rcv_buf_.empty()) {
+        rcv_buf_.pop(1);
+      }
+      urg_data_ = kUrgNotYet;
+      urg_seq_ = ptr;
+      ++env_.counters.tcp_urgent_marks;
+    }
+  }
+  if (urg_data_ == kUrgNotYet) {
+    // Is the urgent byte in this segment?
+    uint32_t off = urg_seq_ - h.seq - (h.has(kSyn) ? 1 : 0);
+    if (off < seg.payload.size()) {
+      urg_data_ = static_cast<uint16_t>(kUrgValid | static_cast<uint8_t>(seg.payload[off]));
+    }
+  }
 }
 
 void TcpConnection::process_rst(const wire::TcpSegment& seg, Time now) {
@@ -549,6 +618,7 @@ bool TcpConnection::process_ack(const wire::TcpSegment& seg, Time now) {
     snd_buf_.pop(std::min<size_t>(acked, snd_buf_.size()));
     bytes_acked_ += acked;
     snd_una_ = h.ack;
+    if (!seq_gt(snd_up_, snd_una_)) snd_up_ = snd_una_;  // urgent data acknowledged
     chunks_.release(snd_una_);
     queue_shrunk_ = true;  // SOCK_QUEUE_SHRUNK: tcp_check_space() after this segment
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;

@@ -16,6 +16,7 @@
 #include "core/tcp/rto.h"
 #include "core/tcp/sack_blocks.h"
 #include "core/tcp/send_chunks.h"
+#include "core/tcp/seq.h"
 #include "core/tcp/tcp_info.h"
 #include "core/tcp/tcp_state.h"
 #include "core/wire/tcp.h"
@@ -66,8 +67,16 @@ class TcpConnection {
   // --- User calls (RFC 9293 §3.10.1–3.10.6) --------------------------------
   // tcp_sendmsg(): takes what the send buffer allows (a partial count, or
   // EAGAIN when nothing fits). `more` is MSG_MORE: corked for this call.
-  Result<size_t> send(Bytes data, bool more, Time now);
+  // `oob` is MSG_OOB: the last byte taken is urgent (BSD: the urgent pointer
+  // points past it; tcp_mark_urg()).
+  Result<size_t> send(Bytes data, bool more, Time now, bool oob = false);
+  // tcp_recvmsg(): stops at the urgent mark, and steps over the urgent byte
+  // there unless SO_OOBINLINE.
   Result<size_t> recv(MutableBytes out, bool peek, Time now);
+  // recv(MSG_OOB) (tcp_recv_urg()): the urgent byte, never blocking.
+  // EINVAL with SO_OOBINLINE or none pending/already read; 0 bytes with
+  // `out` empty (MSG_TRUNC).
+  Result<size_t> recv_urgent(MutableBytes out, bool peek);
   Errno shutdown_write(Time now);
   void shutdown_read();
   // close(): the program lets go; the connection finishes on its own (orphan).
@@ -131,6 +140,10 @@ class TcpConnection {
     int cnt = 0;
   };
   void set_keepalive(const Keepalive& k, Time now);
+  // SO_OOBINLINE: the urgent byte stays in the stream.
+  void set_urgent_inline(bool on) { urg_inline_ = on; }
+  // SIOCATMARK: the next byte to read is the urgent mark.
+  bool at_urgent_mark() const { return urg_data_ != 0 && urg_seq_ == copied_seq(); }
   // TCP_NODELAY (__tcp_sock_set_nodelay()): turning it on pushes what is
   // queued, even past TCP_CORK.
   void set_nodelay(bool on, Time now);
@@ -181,6 +194,15 @@ class TcpConnection {
   // Returns false when the segment must be dropped after the ACK step.
   bool process_ack(const wire::TcpSegment& seg, Time now);
   void process_data_and_fin(const wire::TcpSegment& seg, Time now);
+  // Step 6, the URG bit (tcp_urg(), tcp_check_urg()).
+  void process_urgent(const wire::TcpSegment& seg);
+  // The next sequence number the program reads (Linux copied_seq).
+  uint32_t copied_seq() const {
+    return rcv_nxt_ - static_cast<uint32_t>(rcv_buf_.size()) - (peer_fin_ ? 1 : 0);
+  }
+  // Urgent mode (tcp_urg_mode()): an urgent pointer not yet acknowledged.
+  // Kept at SND.UNA otherwise (tcp_clean_rtx_queue()).
+  bool urgent_mode() const { return seq_gt(snd_up_, snd_una_); }
   void out_of_order(uint32_t seq, Bytes data, bool fin);
   void our_fin_acked(Time now);
   // tcp_init_transfer(): the handshake is done; loss recovery and the
@@ -401,6 +423,17 @@ class TcpConnection {
   Time last_snd_{};         // lsndtime
   uint16_t rcv_mss_ = 536;  // estimate of the peer's segment size
   bool peer_fin_ = false;   // Linux SOCK_DONE: reads return 0 from now on
+
+  // Urgent data (RFC 9293 §3.8.5 with BSD's pointer, as Linux has it).
+  uint32_t snd_up_;  // SND.UP: past the last urgent byte we sent; SND.UNA when none
+  // tp->urg_data: none, a pointer whose byte has not arrived, the byte
+  // (kUrgValid | byte), or read with MSG_OOB.
+  static constexpr uint16_t kUrgValid = 0x100;
+  static constexpr uint16_t kUrgNotYet = 0x200;
+  static constexpr uint16_t kUrgRead = 0x400;
+  uint16_t urg_data_ = 0;
+  uint32_t urg_seq_ = 0;  // the urgent byte's sequence number
+  bool urg_inline_ = false;
 };
 
 // The RST answering `seg` when no connection takes it (RFC 9293 §3.10.7.1).

@@ -66,6 +66,17 @@ wire::TcpHeader TcpConnection::header(uint32_t seq, uint8_t flags) const {
   h.window = static_cast<uint16_t>(
       std::min<uint32_t>(receive_window() >> rcv_wscale_, kMaxUnscaledWindow));
   if (ts_ok_) h.options.timestamp = wire::TcpOptions::Timestamp{ts_now(), ts_recent_};
+  if (urgent_mode() && seq_lt(seq, snd_up_)) {
+    // tcp_transmit_skb(): every segment before SND.UP points at it; one too
+    // far behind for 16 bits says 0xFFFF, if that stays inside what was sent.
+    if (snd_up_ - seq < 0x10000) {
+      h.flags |= kUrg;
+      h.urgent = static_cast<uint16_t>(snd_up_ - seq);
+    } else if (seq_gt(seq + 0xFFFF, snd_nxt_)) {
+      h.flags |= kUrg;
+      h.urgent = 0xFFFF;
+    }
+  }
   if (sack_ok_ && (flags & kAck) && !(flags & (kSyn | kRst))) {
     SackBlocks b = sack_.blocks(sack_blocks_that_fit(ts_ok_ ? 10 : 0));
     h.options.sack = b.block;
@@ -328,6 +339,7 @@ void TcpConnection::output(Time now, uint8_t nonagle, bool one) {
     size_t unsent = snd_buf_.size() - std::min<size_t>(nxt - snd_una_, snd_buf_.size());
     if (n.len >= snd_mss_ || n.len != unsent || n.fin) return false;
     if (nonagle & kNaglePush) return false;
+    if (urgent_mode()) return false;  // tcp_nagle_test(): never for urgent data
     if (nonagle & kNagleCork) return true;
     if (nonagle & kNagleOff) return false;
     return seq_gt(snd_sml_, snd_una_) && seq_le(snd_sml_, nxt);

@@ -52,7 +52,7 @@ void TcpConnection::push(bool more, Time now) {
   output(now, more ? kNagleCork : nonagle_);
 }
 
-Result<size_t> TcpConnection::send(Bytes data, bool more, Time now) {
+Result<size_t> TcpConnection::send(Bytes data, bool more, Time now, bool oob) {
   now_ = now;
   // tcp_sendmsg_locked(): wait for the handshake, then report sk_err before
   // EPIPE (sk_stream_error).
@@ -111,11 +111,15 @@ Result<size_t> TcpConnection::send(Bytes data, bool more, Time now) {
     // wait_for_space: what was taken leaves now, past Nagle and the cork.
     nospace_ = true;
     if (copied == 0) return Result<size_t>::error(EAGAIN);
+    if (oob) snd_up_ = write_seq();  // tcp_mark_urg()
     mark_push();
     output(now, kNaglePush);
     return copied;
   }
-  if (copied > 0) push(more, now);
+  if (copied > 0) {
+    if (oob) snd_up_ = write_seq();  // tcp_mark_urg(): the last byte is urgent
+    push(more, now);
+  }
   return copied;
 }
 
