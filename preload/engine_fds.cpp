@@ -451,13 +451,6 @@ int Engine::ioctl(int fd, unsigned long request, void* arg) {
     case FIONCLEX:
       lk.unlock();
       return real::ioctl(fd, request, arg);
-    case SIOCATMARK: {
-      // tcp_ioctl(): is the next byte to read the urgent one?
-      if (!arg) return fail(EFAULT);
-      int at = stack_->at_urgent_mark(e->sock) ? 1 : 0;
-      std::memcpy(arg, &at, sizeof at);
-      return 0;
-    }
     default:
       break;
   }

@@ -386,6 +386,9 @@ CallResult SocketCalls::ioctl(core::SocketId s, unsigned long request, int* out)
     case SIOCOUTQ:  // == TIOCOUTQ
       *out = static_cast<int>(stack_.bytes_unacked(s));
       return done(0);
+    case SIOCATMARK:  // is the next byte to read the urgent one?
+      *out = stack_.at_urgent_mark(s) ? 1 : 0;
+      return done(0);
     default:
       return with(fail(ENOTTY), {.key = "ioctl",
                                  .message = "an ioctl on a veer socket that veer does not "

@@ -132,6 +132,7 @@ constexpr Symbol kSymbols[] = {
     // ioctl.
     SYM(SIOCINQ),
     SYM(SIOCOUTQ),
+    SYM(SIOCATMARK),
     SYM(FIONREAD),
     SYM(FIONBIO),
     SYM(TIOCOUTQ),
