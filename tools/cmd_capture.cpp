@@ -87,12 +87,15 @@ int run(std::span<char* const> args) {
   }
   std::string error;
   auto reply = control_exchange(r.pid, control, &error);
+  if (reply && reply->ok && control.verb == preload::ControlRequest::Verb::Set) {
+    // The capture knobs as the process now has them, the ones not given too.
+    reply = control_exchange(r.pid, {}, &error);
+  }
   if (!reply) return fail(kName, error, kExitFailure);
   if (!reply->ok) {
     return fail(kName, "process " + std::to_string(r.pid) + " refused: " + reply->body,
                 kExitFailure);
   }
-  // The capture knobs as the process now has them.
   std::string_view body = reply->body;
   std::string file, snaplen, rotate;
   while (!body.empty()) {

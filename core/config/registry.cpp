@@ -333,8 +333,8 @@ constexpr std::array kKnobs = {
          .default_value = "0",
          .min = 0,
          .max = 1048576,
-         .help = "Rotate the capture at this many MiB: FILE becomes FILE.1 (FILE.1 FILE.2, "
-                 "...) and a new FILE starts; 0: never",
+         .help = "Rotate the capture at this many MiB: FILE is renamed FILE.1 (an older FILE.1 "
+                 "FILE.2, and so on) and a new FILE starts; 0: never",
          .runtime = true},
 };
 #pragma GCC diagnostic pop

@@ -31,6 +31,9 @@ cleanup() {
     ip netns pids "$NS" | xargs -r kill -9 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
   fi
+  # The killed veer processes left their views and control sockets in
+  # /dev/shm: `veer ss` removes those of processes that are gone.
+  "$VEER" ss >/dev/null 2>&1 || true
   if [ "$rc" -ne 0 ]; then
     for f in "$WORK"/*.out; do
       [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
