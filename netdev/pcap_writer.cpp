@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <stdio_ext.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +57,12 @@ void PcapWriter::close_file() {
   if (!dumper_) return;
   pcap_dump_close(dumper_);
   dumper_ = nullptr;
+}
+
+void PcapWriter::abandon() {
+  if (!dumper_) return;
+  __fpurge(pcap_dump_file(dumper_));
+  close_file();
 }
 
 int PcapWriter::fd() const {

@@ -40,6 +40,11 @@ class PcapWriter {
   // written so far.
   void flush();
 
+  // Closes this copy of the file without writing what is buffered: a forked
+  // child's copy of the writer must not write the parent's frames again
+  // (exit() would flush every stdio stream).
+  void abandon();
+
   const std::string& error() const { return error_; }
   // The fd of the open file (the engine keeps the program from closing it),
   // or -1.

@@ -846,6 +846,18 @@ void Engine::after_fork_in_child() {
   io_sleep_until_.reset();
   for (auto& [fd, r] : fds_)
     if (r->kind == FdEntry::Kind::Veer) r->kind = FdEntry::Kind::Inherited;
+  // The capture and the control socket stay the parent's: the child neither
+  // writes the parent's buffered frames again nor answers its requests.
+  if (capture_) {
+    capture_->abandon();
+    capture_.reset();
+    track_capture_fd_locked();
+  }
+  if (control_fd_ >= 0) {
+    set_track(control_fd_, kNone);
+    real::close(control_fd_);
+    control_fd_ = -1;
+  }
 }
 
 void Engine::linger_at_exit() {

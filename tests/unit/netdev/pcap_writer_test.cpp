@@ -95,6 +95,20 @@ TEST_F(PcapWriterTest, RotatesLikeLogrotate) {
   EXPECT_NE(::stat((base + ".4").c_str(), &st), 0);
 }
 
+TEST_F(PcapWriterTest, AnAbandonedCopyWritesNothingMore) {
+  // What a forked child does with its copy: the frames buffered before the
+  // fork are the parent's to write.
+  std::string error;
+  auto w = PcapWriter::open({dir + "/f.pcap", 262144, 0}, &error);
+  ASSERT_TRUE(w) << error;
+  w->flush();  // the file header
+  w->write(frame(60, 1), 0);
+  w->abandon();
+  EXPECT_EQ(w->fd(), -1);
+  w->write(frame(60, 2), 0);  // ignored
+  EXPECT_TRUE(read(dir + "/f.pcap").empty());
+}
+
 TEST_F(PcapWriterTest, AFileThatCannotBeMadeIsAnError) {
   std::string error;
   EXPECT_FALSE(PcapWriter::open({dir + "/no/such/dir.pcap", 262144, 0}, &error));
