@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "preload/control_protocol.h"
@@ -24,7 +25,21 @@ int64_t monotonic_ns() {
 }
 
 bool process_alive(int pid) {
-  return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+  if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM)) return false;
+  // A zombie still answers kill(0) until its parent reaps it (which may be
+  // late: a killed program's new parent may be a slow init), but its engine
+  // is gone: its view is stale.
+  std::string stat;
+  if (FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "re")) {
+    char buf[512];
+    size_t n = std::fread(buf, 1, sizeof buf, f);
+    stat.assign(buf, n);
+    std::fclose(f);
+  }
+  size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return true;
+  char state = stat[paren + 2];
+  return state != 'Z' && state != 'X';
 }
 
 int view_pid(std::string_view name) {

@@ -24,7 +24,8 @@ enum class ViewRead {
 // Copies one view under its sequence counter.
 ViewRead read_view(const std::string& path, View& out);
 
-// Whether process `pid` exists (EPERM: it does, it is another user's).
+// Whether process `pid` exists and is not a zombie (EPERM: it exists, it
+// is another user's).
 bool process_alive(int pid);
 
 // The views of every live process running veer that this user may read,

@@ -1,6 +1,8 @@
 #include "tools/netstat_format.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tools/view_reader.h"
 
@@ -91,6 +93,18 @@ TEST(ViewNames, OnlyVeerDotPidIsAView) {
   EXPECT_EQ(view_pid("veer.12x"), -1);
   EXPECT_EQ(view_pid("veer.1234567890"), -1);
   EXPECT_EQ(view_pid("other.123"), -1);
+}
+
+TEST(ViewOwners, AZombieHoldsNoView) {
+  EXPECT_TRUE(process_alive(getpid()));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  // Not reaped yet: kill(0) still succeeds, but the process is gone.
+  for (int i = 0; i < 200 && process_alive(child); ++i) usleep(10000);
+  EXPECT_FALSE(process_alive(child));
+  waitpid(child, nullptr, 0);
+  EXPECT_FALSE(process_alive(child));
 }
 
 }  // namespace
