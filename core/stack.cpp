@@ -102,7 +102,8 @@ struct Stack::Impl : SegmentOutput {
         conns(m),
         timers(std::greater<TimerEntry>(), std::pmr::vector<TimerEntry>(m)),
         frame(size_t{wire::kEthHeaderLen} + 65535, m),
-        scratch(65535, m) {}
+        scratch(65535, m),
+        tcp_generations(1, cfg.tcp, m) {}
 
   StackConfig config;
   FrameSink& sink;
@@ -118,10 +119,17 @@ struct Stack::Impl : SegmentOutput {
   uint64_t next_serial = 1;
   uint16_t ip_id = 1;
   Time now{};
+  // Every TcpSettings the stack has had, the current one last: a connection
+  // keeps a reference to the settings it was made with, so a change through
+  // set_tcp_settings() reaches new connections only. A deque never moves
+  // what it holds; the few hundred bytes of an old generation stay until
+  // the stack goes (changes are rare, by hand).
+  std::pmr::deque<TcpSettings> tcp_generations;
 
   uint16_t local_mss() const { return static_cast<uint16_t>(config.mtu - 40); }
   TcpEnvironment tcp_env() {
-    return TcpEnvironment{config.tcp, counters, *this, local_mss(), MutableBytes(scratch)};
+    return TcpEnvironment{tcp_generations.back(), counters, *this, local_mss(),
+                          MutableBytes(scratch)};
   }
 
   // --- Sockets -------------------------------------------------------------
@@ -764,6 +772,11 @@ const StackConfig& Stack::config() const {
 }
 const Counters& Stack::counters() const {
   return impl_->counters;
+}
+
+void Stack::set_tcp_settings(const TcpSettings& settings) {
+  impl_->config.tcp = settings;
+  impl_->tcp_generations.push_back(settings);
 }
 
 Result<SocketId> Stack::tcp_socket() {

@@ -88,6 +88,10 @@ class Stack {
 
   const StackConfig& config() const;
   const Counters& counters() const;
+  // Replaces the TCP settings, as `sysctl -w` does for the kernel: new
+  // sockets, listeners and connections see them; an established connection
+  // keeps the settings it was made with.
+  void set_tcp_settings(const TcpSettings& settings);
 
   // --- Sockets (non-blocking; errors are Linux errno values) ---------------
   Result<SocketId> tcp_socket();

@@ -141,7 +141,9 @@ bool keep_option(FdEntry& e, int level, int name, int v, const char** note) {
 // holds the engine lock.
 struct Engine::DeviceSink : core::FrameSink {
   netdev::Device* device = nullptr;
+  Engine* engine = nullptr;
   void transmit(Bytes frame) override {
+    if (engine->capture_) engine->capture_frame_locked(frame);
     int r = device->transmit(frame);
     if (r < 0 && r != -EAGAIN) {
       log_once("device-transmit", "sending a frame on %s failed: %s (further failures not logged)",
@@ -168,12 +170,11 @@ Engine::Engine() {
     (void)real::write(2, msg.data(), msg.size());
     _exit(2);
   }
-  int log_fd = 2;
   if (const std::string& file = config_.get_text("log_file"); !file.empty()) {
-    log_fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (log_fd < 0) log_fd = 2;
+    log_fd_ = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (log_fd_ < 0) log_fd_ = 2;
   }
-  log_configure(log_level_from(config_.get_text("log")), log_fd);
+  log_configure(log_level_from(config_.get_text("log")), log_fd_);
   if (log_enabled(LogLevel::Info)) {
     std::string from = "defaults";
     for (const auto& s : sources) from += ", " + s;
@@ -268,6 +269,9 @@ int Engine::start_locked() {
   device_ = std::move(tap);
   sink_ = std::make_unique<DeviceSink>();
   sink_->device = device_.get();
+  sink_->engine = this;
+  if (std::string err; !configure_capture_locked(config_, &err))
+    log_write(LogLevel::Error, "capture: %s (the program runs without it)", err.c_str());
   stack_ = std::make_unique<core::Stack>(stack_config_, *sink_);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) {
@@ -276,6 +280,7 @@ int Engine::start_locked() {
   }
   set_track(wake_fd_, kInternal);
   set_track(device_->pollable_fd(), kInternal);
+  open_control_locked();
   io_ = std::thread([this] { io_loop(); });
   started_ = true;
   VEER_LOG(Info, "stack up on %s: %s, MAC %s, MTU %u", device_->name().c_str(),
@@ -306,18 +311,24 @@ void Engine::io_loop() {
       ts.tv_nsec = static_cast<long>(wait.count() % 1000000000);
       timeout = &ts;
     }
+    int control_fd = control_fd_;  // -1 (ignored by ppoll) once closed at exit
     lk.unlock();
-    pollfd pfd[2] = {{device_->pollable_fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    int n = real::ppoll(pfd, 2, timeout, nullptr);
+    pollfd pfd[3] = {
+        {device_->pollable_fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}, {control_fd, POLLIN, 0}};
+    int n = real::ppoll(pfd, 3, timeout, nullptr);
     if (n > 0 && (pfd[1].revents & POLLIN)) {
       uint64_t v;
       (void)real::read(wake_fd_, &v, sizeof v);
     }
     lk.lock();
     io_sleep_until_.reset();
+    if (n > 0 && (pfd[2].revents & POLLIN)) serve_control_locked();
     Time t = now();
     for (int burst = 0; burst < 16; ++burst) {
-      int got = device_->receive_burst(64, [&](Bytes frame) { stack_->input(frame, t); });
+      int got = device_->receive_burst(64, [&](Bytes frame) {
+        if (capture_) capture_frame_locked(frame);
+        stack_->input(frame, t);
+      });
       if (got <= 0) {
         if (got < 0)
           log_once("device-receive", "receiving on %s failed: %s", device_->name().c_str(),
@@ -327,7 +338,11 @@ void Engine::io_loop() {
     }
     stack_->poll(t);
     view_dirty_ = true;
-    if (t - view_published_ >= kViewInterval) publish_view_locked(t);
+    if (t - view_published_ >= kViewInterval) {
+      publish_view_locked(t);
+      // Readers of a capture see it whole up to the last 20 ms.
+      flush_capture_locked();
+    }
     notify_locked();
   }
 }
@@ -840,6 +855,18 @@ void Engine::after_fork_in_child() {
   io_sleep_until_.reset();
   for (auto& [fd, r] : fds_)
     if (r->kind == FdEntry::Kind::Veer) r->kind = FdEntry::Kind::Inherited;
+  // The capture and the control socket stay the parent's: the child neither
+  // writes the parent's buffered frames again nor answers its requests.
+  if (capture_) {
+    capture_->abandon();
+    capture_.reset();
+    track_capture_fd_locked();
+  }
+  if (control_fd_ >= 0) {
+    set_track(control_fd_, kNone);
+    real::close(control_fd_);
+    control_fd_ = -1;
+  }
 }
 
 void Engine::linger_at_exit() {
@@ -867,6 +894,9 @@ void Engine::linger_at_exit() {
     }
   }
   remove_view_locked();
+  close_control_locked();
+  capture_.reset();  // flushes and closes the file
+  track_capture_fd_locked();
 }
 
 }  // namespace veer::preload

@@ -32,6 +32,8 @@
 #include "core/config/config.h"
 #include "core/stack.h"
 #include "netdev/device.h"
+#include "netdev/pcap_writer.h"
+#include "preload/control_protocol.h"
 #include "preload/socket_calls.h"
 #include "preload/view_format.h"
 
@@ -193,6 +195,18 @@ class Engine {
   bool map_view_locked(uint32_t capacity);
   void publish_view_locked(Time now);
   void remove_view_locked();
+  // The control channel (engine_control.cpp, preload/control_protocol.h).
+  void open_control_locked();
+  void serve_control_locked();
+  void close_control_locked();
+  ControlReply handle_control_locked(const ControlRequest& request);
+  // The capture (the `capture*` knobs): (re)starts or stops it as `config`
+  // says; false with `*error` when the file cannot be opened (the capture
+  // running before stays).
+  bool configure_capture_locked(const config::Config& config, std::string* error);
+  void capture_frame_locked(Bytes frame);
+  void flush_capture_locked();
+  void track_capture_fd_locked();
   void after_fork_in_child();
   int refuse_inherited(int fd);
   bool serves(Ipv4Addr addr) const;
@@ -225,6 +239,11 @@ class Engine {
   Time view_published_{};
   std::vector<ViewSocket> view_records_;
   std::string program_;
+  int control_fd_ = -1;
+  std::unique_ptr<netdev::PcapWriter> capture_;
+  int capture_fd_ = -1;         // the capture file's fd, tracked as internal
+  bool capture_dirty_ = false;  // frames written since the last flush
+  int log_fd_ = 2;
 };
 
 }  // namespace veer::preload

@@ -1,4 +1,4 @@
-// The engine's socket view for `veer ss` (preload/view_format.h): rewritten
+// The engine's view for `veer ss` and `veer netstat` (preload/view_format.h): rewritten
 // by the I/O thread at most every 20 ms while something changes, removed at
 // exit.
 #include <fcntl.h>
@@ -128,6 +128,9 @@ void Engine::publish_view_locked(Time now) {
                 n * sizeof(ViewSocket));
   h->count = n;
   h->published_ns = now.count();
+  h->counter_count = static_cast<uint32_t>(core::kCounterCount);
+  auto counters = core::counter_values(stack_->counters());
+  std::memcpy(h->counters, counters.data(), sizeof h->counters);
   seq.fetch_add(1, std::memory_order_release);
   view_published_ = now;
   view_dirty_ = false;

@@ -1,12 +1,15 @@
-// The socket view each engine publishes for `veer ss`: a file in /dev/shm
-// (POSIX shared memory) named veer.<pid>, readable by its owner only, holding
-// a header and one record per socket. The engine rewrites it under a
+// The view each engine publishes for `veer ss` and `veer netstat`: a file in
+// /dev/shm (POSIX shared memory) named veer.<pid>, readable by its owner
+// only, holding a header (with the stack's counters) and one record per
+// socket. The engine rewrites it under a
 // sequence counter (odd while writing), so a reader copies it and retries
 // until it saw the same even count before and after.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+
+#include "core/counters.h"
 
 namespace veer::preload {
 
@@ -22,7 +25,10 @@ inline void view_read_fence() {
 #endif
 }
 
-inline constexpr char kViewMagic[8] = {'v', 'e', 'e', 'r', 's', 's', '0', '1'};
+// The layout's version is in the magic: a reader skips a view whose magic
+// differs (another veer version), saying so. 02: the counters.
+inline constexpr char kViewMagic[8] = {'v', 'e', 'e', 'r', 's', 's', '0', '2'};
+inline constexpr char kViewMagicFamily[6] = {'v', 'e', 'e', 'r', 's', 's'};
 inline constexpr const char* kViewPrefix = "veer.";  // + pid, under /dev/shm
 
 struct ViewSocket {
@@ -67,6 +73,10 @@ struct ViewHeader {
   uint32_t pad;
   char program[64];  // the program's name (comm)
   char address[32];  // veer's address/prefix, for the header line
+  // core::Counters, in core::kCounterInfo's order, as at `published_ns`.
+  uint32_t counter_count;
+  uint32_t pad2;
+  uint64_t counters[core::kCounterCount];
 };
 
 }  // namespace veer::preload

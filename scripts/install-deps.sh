@@ -23,6 +23,7 @@ PACKAGES=(
   libgmock-dev
   libbenchmark-dev
   liburing-dev
+  libpcap-dev
   libnl-3-dev
   libnl-route-3-dev
   iproute2

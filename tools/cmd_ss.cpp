@@ -1,16 +1,6 @@
 // `veer ss`: the sockets of every process running veer, like `ss -tan`, read
 // from the views the engines publish in /dev/shm (preload/view_format.h).
 // A view whose process is gone is removed.
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -18,6 +8,7 @@
 
 #include "tools/command.h"
 #include "tools/ss_format.h"
+#include "tools/view_reader.h"
 
 namespace veer::tools {
 namespace {
@@ -31,81 +22,6 @@ struct Request {
   bool listening = false;
   bool json = false;
 };
-
-struct View {
-  preload::ViewHeader header{};
-  std::vector<preload::ViewSocket> sockets;
-};
-
-int64_t monotonic_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-bool alive(int pid) {
-  return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-// Copies one view under its sequence counter; false if it is not a view,
-// not ours to read, or kept changing.
-bool read_view(const std::string& path, View& out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st {};
-  if (fstat(fd, &st) < 0 || static_cast<size_t>(st.st_size) < sizeof(preload::ViewHeader) ||
-      (geteuid() != 0 && st.st_uid != geteuid())) {
-    ::close(fd);
-    return false;
-  }
-  size_t bytes = static_cast<size_t>(st.st_size);
-  void* p = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) return false;
-  const auto* h = static_cast<const preload::ViewHeader*>(p);
-  bool ok = false;
-  if (std::memcmp(h->magic, preload::kViewMagic, sizeof h->magic) == 0) {
-    std::atomic_ref<const uint64_t> seq(h->seq);
-    for (int attempt = 0; attempt < 1000 && !ok; ++attempt) {
-      uint64_t s0 = seq.load(std::memory_order_acquire);
-      if (s0 & 1) continue;
-      std::memcpy(&out.header, h, sizeof out.header);
-      uint32_t n = std::min<uint32_t>(out.header.count, out.header.capacity);
-      if (sizeof(preload::ViewHeader) + size_t(n) * sizeof(preload::ViewSocket) > bytes) break;
-      out.sockets.resize(n);
-      if (n > 0)
-        std::memcpy(out.sockets.data(),
-                    reinterpret_cast<const char*>(h) + sizeof(preload::ViewHeader),
-                    n * sizeof(preload::ViewSocket));
-      preload::view_read_fence();
-      ok = seq.load(std::memory_order_relaxed) == s0;
-    }
-  }
-  munmap(p, bytes);
-  return ok;
-}
-
-std::vector<View> collect_views() {
-  std::vector<View> views;
-  DIR* dir = opendir("/dev/shm");
-  if (!dir) return views;
-  while (dirent* d = readdir(dir)) {
-    std::string_view name = d->d_name;
-    if (!name.starts_with(preload::kViewPrefix)) continue;
-    int pid = std::atoi(std::string(name.substr(std::strlen(preload::kViewPrefix))).c_str());
-    std::string path = "/dev/shm/" + std::string(name);
-    if (pid <= 0) continue;
-    if (!alive(pid)) {
-      // The process died without removing its view (killed): clean up.
-      ::unlink(path.c_str());
-      continue;
-    }
-    View v;
-    if (read_view(path, v) && v.header.pid == pid) views.push_back(std::move(v));
-  }
-  closedir(dir);
-  return views;
-}
 
 std::optional<int> parse(std::span<char* const> args, Request& r) {
   for (size_t i = 0; i < args.size(); ++i) {
@@ -158,7 +74,9 @@ std::optional<int> parse(std::span<char* const> args, Request& r) {
 int run(std::span<char* const> args) {
   Request r;
   if (auto code = parse(args, r)) return *code;
-  std::vector<View> views = collect_views();
+  std::vector<std::string> notes;
+  std::vector<View> views = collect_views(&notes);
+  for (const std::string& note : notes) std::fprintf(stderr, "veer ss: %s\n", note.c_str());
   int64_t now = monotonic_ns();
   if (r.json)
     std::printf("[");

@@ -30,7 +30,8 @@ const Command kVersionCommand = {
     .run = print_version,
 };
 
-const Command* const kCommands[] = {&kRunCommand, &kNetCommand, &kSysctlCommand, &kSsCommand,
+const Command* const kCommands[] = {&kRunCommand,    &kNetCommand,     &kSysctlCommand,
+                                    &kSsCommand,     &kNetstatCommand, &kCaptureCommand,
                                     &kVersionCommand};
 
 const Command* find_command(std::string_view name) {

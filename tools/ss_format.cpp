@@ -44,6 +44,8 @@ std::string_view timer_name(uint8_t kind) {
   return "off";
 }
 
+}  // namespace
+
 std::string json_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -53,8 +55,6 @@ std::string json_escape(std::string_view s) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string_view ss_state_name(uint8_t state) {
   return state < kNames.size() ? kNames[state] : kNames[0];

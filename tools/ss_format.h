@@ -46,4 +46,8 @@ std::string ss_line(const preload::ViewSocket& s, const SsProcess& p, const SsOp
 std::string ss_json(const preload::ViewSocket& s, const SsProcess& p, int64_t elapsed_ms);
 std::string ss_header(const SsOptions& o);
 
+// `s` inside a JSON string: quotes and backslashes escaped, control
+// characters dropped.
+std::string json_escape(std::string_view s);
+
 }  // namespace veer::tools

@@ -9,7 +9,8 @@ namespace veer::config {
 namespace {
 
 // "key = value" for a file, "VAR=value: key" for a knob's own variable,
-// "VEER_SYSCTL: key=value" for an entry of a list variable.
+// "VEER_SYSCTL: key=value" for an entry of a list variable, "key=value" for
+// a change at run time.
 std::string where(const Knob& knob, std::string_view key, std::string_view value,
                   const Origin& origin) {
   std::string k(key), v(value);
@@ -19,6 +20,8 @@ std::string where(const Knob& knob, std::string_view key, std::string_view value
     case Origin::Kind::Env:
       if (origin.env_var == env_name(knob)) return origin.location() + "=" + v + ": " + k;
       return origin.location() + ": " + k + "=" + v;
+    case Origin::Kind::Runtime:
+      return k + "=" + v;  // the request names the process already
     case Origin::Kind::Default:
       break;
   }
@@ -49,12 +52,20 @@ Origin Origin::from_env(std::string_view var) {
   return o;
 }
 
+Origin Origin::at_run_time() {
+  Origin o;
+  o.kind = Kind::Runtime;
+  return o;
+}
+
 std::string Origin::describe() const {
   switch (kind) {
     case Kind::File:
       return "file " + file + ":" + std::to_string(line);
     case Kind::Env:
       return "env " + env_var;
+    case Kind::Runtime:
+      return "runtime";
     case Kind::Default:
       break;
   }
@@ -67,6 +78,8 @@ std::string Origin::location() const {
       return file + ":" + std::to_string(line);
     case Kind::Env:
       return "environment " + env_var;
+    case Kind::Runtime:
+      return "run time";
     case Kind::Default:
       break;
   }

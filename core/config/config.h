@@ -18,7 +18,9 @@ namespace veer::config {
 
 // Where a value came from, for error messages and the start-up banner.
 struct Origin {
-  enum class Kind { Default, File, Env };
+  // Runtime: changed in the running process by `veer sysctl -p` or
+  // `veer capture -p` (preload/control_protocol.h).
+  enum class Kind { Default, File, Env, Runtime };
   Kind kind = Kind::Default;
   std::string file;     // File: the path as given
   int line = 0;         // File: 1-based
@@ -26,10 +28,13 @@ struct Origin {
 
   static Origin from_file(std::string_view file, int line);
   static Origin from_env(std::string_view var);
+  static Origin at_run_time();
 
-  // "default", "file /etc/veer.conf:12", "env VEER_TCP_SYN_RETRIES": for the banner.
+  // "default", "file /etc/veer.conf:12", "env VEER_TCP_SYN_RETRIES",
+  // "runtime": for the banner.
   std::string describe() const;
-  // "/etc/veer.conf:12", "environment VEER_SYSCTL", "default": starts an error message.
+  // "/etc/veer.conf:12", "environment VEER_SYSCTL", "default", "run time":
+  // starts an error message.
   std::string location() const;
 };
 

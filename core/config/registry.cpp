@@ -339,7 +339,8 @@ constexpr std::array kKnobs = {
          .kind = Kind::Enum,
          .default_value = "warn",
          .choices = "error|warn|info|debug|trace",
-         .help = "Log level"},
+         .help = "Log level",
+         .runtime = true},
     Knob{.name = "log_file",
          .kind = Kind::Path,
          .default_value = "",
@@ -350,7 +351,31 @@ constexpr std::array kKnobs = {
          .min = 0,
          .max = 600000,
          .help = "At exit, how long to let unacknowledged data and FINs finish (the "
-                 "kernel would carry on after the program; an in-process stack cannot)"},
+                 "kernel would carry on after the program; an in-process stack cannot)",
+         .runtime = true},
+    Knob{.name = "capture",
+         .kind = Kind::Path,
+         .default_value = "",
+         .help = "pcap file to write every Ethernet frame in and out to (tcpdump -r reads it); "
+                 "empty: no capture",
+         .runtime = true},
+    // tcpdump's largest snap length (MAXIMUM_SNAPLEN); 14 keeps the
+    // Ethernet header.
+    Knob{.name = "capture_snaplen",
+         .kind = Kind::Int,
+         .default_value = "262144",
+         .min = 14,
+         .max = 262144,
+         .help = "Bytes of each frame the capture keeps",
+         .runtime = true},
+    Knob{.name = "capture_rotate_mb",
+         .kind = Kind::Int,
+         .default_value = "0",
+         .min = 0,
+         .max = 1048576,
+         .help = "Rotate the capture at this many MiB: FILE is renamed FILE.1 (an older FILE.1 "
+                 "FILE.2, and so on) and a new FILE starts; 0: never",
+         .runtime = true},
 };
 #pragma GCC diagnostic pop
 
@@ -428,6 +453,10 @@ const Knob* find_knob_by_env(std::string_view var) {
     }
   }
   return nullptr;
+}
+
+bool settable_at_run_time(const Knob& knob) {
+  return knob.sysctl || knob.runtime;
 }
 
 std::string env_name(const Knob& knob) {

@@ -38,6 +38,9 @@ struct Knob {
   std::string_view choices;  // Enum: the accepted words, separated by '|'
   std::string_view help;     // one line
   bool sysctl = false;       // mirrors a Linux sysctl of the same name and meaning
+  // May change in a running process (`veer sysctl -p PID key=value`). Every
+  // sysctl may; of veer's own settings only those marked here.
+  bool runtime = false;
 };
 
 // Every knob, in the order `veer sysctl` and the README list them.
@@ -48,6 +51,12 @@ const Knob* find_knob(std::string_view name);
 
 // The knob whose environment variable is `var` ("VEER_TCP_SYN_RETRIES"), or null.
 const Knob* find_knob_by_env(std::string_view var);
+
+// Whether `veer sysctl -p PID` may change this knob in a running process:
+// the sysctls (for new connections, as `sysctl -w`) and the knobs marked
+// runtime. The address, device, MTU and the like are fixed when the stack
+// starts.
+bool settable_at_run_time(const Knob& knob);
 
 // VEER_ + the upper-cased last dotted component for sysctls
 // (net.core.somaxconn -> VEER_SOMAXCONN), VEER_ + the upper-cased name for the

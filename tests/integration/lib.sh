@@ -31,6 +31,9 @@ cleanup() {
     ip netns pids "$NS" | xargs -r kill -9 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
   fi
+  # The killed veer processes left their views and control sockets in
+  # /dev/shm: `veer ss` removes those of processes that are gone.
+  "$VEER" ss >/dev/null 2>&1 || true
   if [ "$rc" -ne 0 ]; then
     for f in "$WORK"/*.out; do
       [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
@@ -141,4 +144,41 @@ http {
 }
 CONF
   NGINX_CONF="$dir/nginx.conf"
+}
+
+# Starts a command in the namespace in the background reading its standard
+# input from a FIFO the test writes lines to with `feed NAME LINE` (kept open,
+# so the program waits for more); output in $WORK/NAME.out; sets LAST_PID.
+start_fed() {
+  local name=$1
+  shift
+  mkfifo "$WORK/$name.in"
+  # Open for reading and writing: neither side blocks, and the program sees
+  # no EOF while the test holds it.
+  exec {FED_FD}<>"$WORK/$name.in"
+  in_ns "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+  LAST_PID=$!
+  BG_PIDS+=("$LAST_PID")
+  eval "FED_${name}=$FED_FD"
+}
+feed() {
+  local fd_var="FED_$1"
+  printf '%s\n' "$2" >&"${!fd_var}"
+}
+
+# The pid of the process called COMM (its /proc comm) in the test's
+# namespace; with VEER_ONLY=1 before it, the one running veer (its view in
+# /dev/shm exists), waiting up to 5 s for the view.
+ns_pid() {
+  local comm=$1 p
+  for _ in $(seq 50); do
+    for p in $(ip netns pids "$NS"); do
+      [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$comm" ] || continue
+      [ "${VEER_ONLY:-0}" = 1 ] && [ ! -e "/dev/shm/veer.$p" ] && continue
+      echo "$p"
+      return 0
+    done
+    sleep 0.1
+  done
+  fail "no process $comm in $NS"
 }

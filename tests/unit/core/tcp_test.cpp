@@ -698,6 +698,35 @@ TEST_F(ClientFixture, DefaultSchedule) {
   EXPECT_EQ(failed, 131s);
 }
 
+// `veer sysctl -p` at run time: a connection made after the change follows
+// the new SYN schedule, one already trying keeps the one it started with.
+TEST(TcpSettingsChange, NewConnectionsTakeTheNewSettings) {
+  auto cfg = make_config(kMacA, kIpA);
+  cfg.tcp.syn_retries = 6;
+  cfg.tcp.syn_linear_timeouts = 0;
+  PeerHarness h(cfg);
+  auto before = h.stack().tcp_socket().value();
+  EXPECT_EQ(h.stack().connect(before, {kIpB, 80}, h.now()), EINPROGRESS);
+  h.advance_to(500ms);
+  core::TcpSettings changed = cfg.tcp;
+  changed.syn_retries = 1;
+  h.stack().set_tcp_settings(changed);
+  EXPECT_EQ(h.stack().config().tcp.syn_retries, 1);
+  auto after = h.stack().tcp_socket().value();
+  EXPECT_EQ(h.stack().connect(after, {kIpB, 81}, h.now()), EINPROGRESS);
+  Time after_failed{};
+  for (Time t = 500ms; t <= 10s; t += 10ms) {
+    h.advance_to(t);
+    while (h.next_segment()) {
+    }
+    if (after_failed == Time{} && (h.stack().readiness(after) & core::ready::kErr))
+      after_failed = h.now();
+  }
+  EXPECT_EQ(after_failed, 3500ms);  // SYNs at 0.5 and 1.5 s, ETIMEDOUT 3 s after the first
+  EXPECT_EQ(h.stack().readiness(before) & core::ready::kErr, 0u);  // 6 retries: 127 s
+  EXPECT_EQ(h.stack().state(before), TcpState::SynSent);
+}
+
 TEST(TcpActiveOpen, RefusedByRst) {
   PeerHarness h;
   auto s = h.stack().tcp_socket().value();
