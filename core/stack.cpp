@@ -115,11 +115,17 @@ struct Stack::Impl : SegmentOutput {
   std::pmr::vector<std::byte> scratch;  // a segment's payload being built
   uint64_t next_serial = 1;
   uint16_t ip_id = 1;
+  TcpStateObserver* state_observer = nullptr;
   Time now{};
 
   uint16_t local_mss() const { return static_cast<uint16_t>(config.mtu - 40); }
   TcpEnvironment tcp_env() {
-    return TcpEnvironment{config.tcp, counters, *this, local_mss(), MutableBytes(scratch)};
+    return TcpEnvironment{.settings = config.tcp,
+                          .counters = counters,
+                          .output = *this,
+                          .local_mss = local_mss(),
+                          .scratch = MutableBytes(scratch),
+                          .state_observer = state_observer};
   }
 
   // --- Sockets -------------------------------------------------------------
@@ -751,6 +757,9 @@ const StackConfig& Stack::config() const {
 }
 const Counters& Stack::counters() const {
   return impl_->counters;
+}
+void Stack::set_state_observer(TcpStateObserver* observer) {
+  impl_->state_observer = observer;
 }
 
 Result<SocketId> Stack::tcp_socket() {

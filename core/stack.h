@@ -19,6 +19,8 @@
 
 namespace veer::core {
 
+class TcpStateObserver;  // core/tcp/connection.h
+
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
@@ -86,6 +88,9 @@ class Stack {
 
   const StackConfig& config() const;
   const Counters& counters() const;
+  // Every connection opened from now on reports its state changes here
+  // (nullptr: none, the default). The observer must outlive the stack.
+  void set_state_observer(TcpStateObserver* observer);
 
   // --- Sockets (non-blocking; errors are Linux errno values) ---------------
   Result<SocketId> tcp_socket();
