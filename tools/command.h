@@ -28,6 +28,7 @@ extern const Command kNetCommand;
 extern const Command kRunCommand;
 extern const Command kSysctlCommand;
 extern const Command kSsCommand;
+extern const Command kPlotCommand;
 
 // Prints "veer NAME: MESSAGE" and a pointer to the command's help on stderr;
 // returns kExitUsage.

@@ -30,8 +30,8 @@ const Command kVersionCommand = {
     .run = print_version,
 };
 
-const Command* const kCommands[] = {&kRunCommand, &kNetCommand, &kSysctlCommand, &kSsCommand,
-                                    &kVersionCommand};
+const Command* const kCommands[] = {&kRunCommand, &kNetCommand,  &kSysctlCommand,
+                                    &kSsCommand,  &kPlotCommand, &kVersionCommand};
 
 const Command* find_command(std::string_view name) {
   for (const Command* command : kCommands) {
