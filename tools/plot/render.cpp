@@ -170,9 +170,13 @@ void draw(cairo_t* cr, const TimeSequence& ts, const PlotStyle& style) {
   };
   for (const auto* v : {&ts.sent, &ts.retransmitted, &ts.sacks})
     for (const SeqRange& r : *v) cover(r.begin), cover(r.end);
-  for (const auto* v : {&ts.acks, &ts.window})
-    for (const SeqPoint& p : *v) cover(p.seq);
+  for (const SeqPoint& p : ts.acks) cover(p.seq);
   for (const FlagMark& m : ts.flags) cover(m.seq);
+  // The window line shows up to a quarter above the data: where it is far
+  // above, it limits nothing, and a full-height window would squash the data.
+  double data_hi = hi;
+  for (const SeqPoint& p : ts.window) cover(p.seq);
+  if (data_hi > 1) hi = std::min(hi, data_hi + (data_hi - lo) * 0.25);
   double t1 = std::max(ts.duration, 1e-3);
   double ypad = (hi - lo) * 0.04, xpad = t1 * 0.02;
   Frame f{-xpad,
