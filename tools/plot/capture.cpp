@@ -143,10 +143,10 @@ std::optional<Capture> read_capture(const std::string& path, std::string* error)
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   int r;
+  // A nanosecond file (pcapng, tcpdump --nano) keeps nanoseconds in tv_usec.
+  double subsecond = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO ? 1e-9 : 1e-6;
   while ((r = pcap_next_ex(p, &hdr, &data)) == 1) {
-    double t = double(hdr->ts.tv_sec) + double(hdr->ts.tv_usec) * 1e-6;
-    if (pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO)
-      t = double(hdr->ts.tv_sec) + double(hdr->ts.tv_usec) * 1e-9;
+    double t = double(hdr->ts.tv_sec) + double(hdr->ts.tv_usec) * subsecond;
     decode_frame(link, Bytes(reinterpret_cast<const std::byte*>(data), hdr->caplen), hdr->len, t,
                  &capture);
   }

@@ -61,13 +61,12 @@ std::vector<Connection> find_connections(const Capture& capture) {
     const CapturedSegment& s = capture.segments[i];
     TupleKey key = key_of(s);
     auto it = open.find(key);
-    // A SYN with a new ISN opens a new connection on the same 4-tuple (port
-    // reuse after TIME_WAIT); the same SYN again is a retransmission.
+    // The client's SYN with a new ISN opens a new connection on the same
+    // 4-tuple (port reuse after TIME_WAIT); the same SYN again is a
+    // retransmission, and the other side's SYN a simultaneous open.
     bool fresh = it == open.end();
-    if (!fresh && pure_syn(s.tcp)) {
-      const Connection& c = out[it->second.index];
-      fresh = !(it->second.client_isn == s.tcp.seq && c.client == source(s));
-    }
+    if (!fresh && pure_syn(s.tcp) && out[it->second.index].client == source(s))
+      fresh = it->second.client_isn != s.tcp.seq;
     if (fresh) {
       Connection c;
       c.number = static_cast<int>(out.size()) + 1;

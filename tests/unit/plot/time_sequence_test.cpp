@@ -232,6 +232,23 @@ TEST(Connections, GroupedByTupleAndIsnAndChosenByDataPortOrNumber) {
   EXPECT_EQ(error, "the capture holds no TCP connection");
 }
 
+TEST(Connections, SimultaneousOpenIsOneConnection) {
+  PcapWriter w;
+  w.add(0, tcp_frame(kClient, kServer, header(kSyn, 100, 0, 1000)));
+  w.add(1, tcp_frame(kServer, kClient, header(kSyn, 500, 0, 1000)));
+  w.add(2, tcp_frame(kClient, kServer, header(kSyn | kAck, 100, 501, 1000)));
+  w.add(3, tcp_frame(kServer, kClient, header(kSyn | kAck, 500, 101, 1000)));
+  plot::Capture cap = read(w);
+  auto conns = plot::find_connections(cap);
+  ASSERT_EQ(conns.size(), 1u);
+  plot::TimeSequence ts = plot::time_sequence(cap, conns[0], true);
+  EXPECT_TRUE(ts.handshake_seen);
+  EXPECT_EQ(flags(ts.flags), (std::vector<Flag>{{0, 0, kSyn, true, false},
+                                                {1, 0, kSyn, false, false},
+                                                {2, 0, kSyn, true, true},
+                                                {3, 1, kSyn, false, true}}));
+}
+
 TEST(TimeSequence, WithoutTheHandshakeTheFirstSequenceNumberIsZeroAndWindowsUnscaled) {
   PcapWriter w;
   w.add(0, tcp_frame(kClient, kServer, header(kAck, 7000, 100, 502), 50));
