@@ -17,7 +17,7 @@ in_ns nft add rule inet plottest in tcp sport 8000 tcp flags ack numgen inc mod 
 
 # -U: each packet is in the file when written, so it can be read while
 # tcpdump still runs (the cleanup stops it).
-start_bg dump tcpdump -i veer0 -nn -U -w "$PCAP" tcp port 8000
+start_bg dump tcpdump -i veer0 -nn -U -B 16384 -w "$PCAP" tcp port 8000
 sleep 1
 start_bg wserver env VEER_LOG=debug "$VEER" run -- "$IT_BIN/tcp-write-server" -n -p 8000 -s "$SIZE"
 wserver_pid=$LAST_PID
@@ -26,7 +26,15 @@ in_ns timeout 30 "$IT_BIN/tcp-read-client" -n -d 10.77.0.2 -p 8000 -s 65536 >"$W
   fail "kernel reader: $(tail -3 "$WORK/kreader.out")"
 expect_in "$WORK/kreader.out" "received $SIZE bytes in total"
 wait_exit "$wserver_pid" 20
-sleep 0.5
+# tcpdump may still be catching up (a sanitizer build is slow): wait until
+# both FINs are in the file.
+fins=0
+for _ in $(seq 100); do
+  fins=$(tcpdump -r "$PCAP" -nn 'tcp[tcpflags] & tcp-fin != 0' 2>/dev/null | wc -l)
+  [ "$fins" -ge 2 ] && break
+  sleep 0.1
+done
+[ "$fins" -ge 2 ] || fail "the capture does not hold both FINs after 10 s: $(cat "$WORK/dump.out")"
 
 # The transitions of the server's connection, in order, with the 4-tuple.
 W="$WORK/wserver.out"

@@ -8,6 +8,12 @@
 #include <cstdio>
 #include <limits>
 
+// fontconfig, which cairo asks for the font, keeps its configuration for the
+// life of the process; LeakSanitizer should not call that a leak.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libfontconfig.so\n";
+}
+
 namespace veer::plot {
 namespace {
 
