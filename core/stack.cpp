@@ -118,6 +118,7 @@ struct Stack::Impl : SegmentOutput {
   std::pmr::vector<std::byte> scratch;  // a segment's payload being built
   uint64_t next_serial = 1;
   uint16_t ip_id = 1;
+  TcpStateObserver* state_observer = nullptr;
   Time now{};
   // Every TcpSettings the stack has had, the current one last: a connection
   // keeps a reference to the settings it was made with, so a change through
@@ -128,8 +129,12 @@ struct Stack::Impl : SegmentOutput {
 
   uint16_t local_mss() const { return static_cast<uint16_t>(config.mtu - 40); }
   TcpEnvironment tcp_env() {
-    return TcpEnvironment{tcp_generations.back(), counters, *this, local_mss(),
-                          MutableBytes(scratch)};
+    return TcpEnvironment{.settings = tcp_generations.back(),
+                          .counters = counters,
+                          .output = *this,
+                          .local_mss = local_mss(),
+                          .scratch = MutableBytes(scratch),
+                          .state_observer = state_observer};
   }
 
   // --- Sockets -------------------------------------------------------------
@@ -772,6 +777,9 @@ const StackConfig& Stack::config() const {
 }
 const Counters& Stack::counters() const {
   return impl_->counters;
+}
+void Stack::set_state_observer(TcpStateObserver* observer) {
+  impl_->state_observer = observer;
 }
 
 void Stack::set_tcp_settings(const TcpSettings& settings) {

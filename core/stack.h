@@ -19,6 +19,8 @@
 
 namespace veer::core {
 
+class TcpStateObserver;  // core/tcp/connection.h
+
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
@@ -92,6 +94,9 @@ class Stack {
   // sockets, listeners and connections see them; an established connection
   // keeps the settings it was made with.
   void set_tcp_settings(const TcpSettings& settings);
+  // Every connection opened from now on reports its state changes here
+  // (nullptr: none, the default). The observer must outlive the stack.
+  void set_state_observer(TcpStateObserver* observer);
 
   // --- Sockets (non-blocking; errors are Linux errno values) ---------------
   Result<SocketId> tcp_socket();

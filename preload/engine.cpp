@@ -18,6 +18,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/tcp/connection.h"
 #include "netdev/tap_device.h"
 #include "preload/config_load.h"
 #include "preload/log.h"
@@ -152,6 +153,16 @@ struct Engine::DeviceSink : core::FrameSink {
   }
 };
 
+// VEER_LOG=debug: each state change of each connection, with its 4-tuple.
+struct Engine::StateLog : core::TcpStateObserver {
+  void state_changed(const core::FourTuple& t, core::TcpState from, core::TcpState to) override {
+    std::string local = t.local.to_string(), remote = t.remote.to_string();
+    std::string_view a = core::kernel_state_name(from), b = core::kernel_state_name(to);
+    log_write(LogLevel::Debug, "tcp %s > %s %.*s -> %.*s", local.c_str(), remote.c_str(),
+              static_cast<int>(a.size()), a.data(), static_cast<int>(b.size()), b.data());
+  }
+};
+
 Engine& Engine::get() {
   // Never destroyed: exit handlers and other threads may still use it.
   static Engine* engine = new Engine();
@@ -273,6 +284,11 @@ int Engine::start_locked() {
   if (std::string err; !configure_capture_locked(config_, &err))
     log_write(LogLevel::Error, "capture: %s (the program runs without it)", err.c_str());
   stack_ = std::make_unique<core::Stack>(stack_config_, *sink_);
+  // Installed only when it would print: otherwise transitions cost nothing.
+  if (log_enabled(LogLevel::Debug)) {
+    state_log_ = std::make_unique<StateLog>();
+    stack_->set_state_observer(state_log_.get());
+  }
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) {
     start_error_ = errno;

@@ -157,6 +157,7 @@ class Engine {
  private:
   Engine();
   struct DeviceSink;
+  struct StateLog;
 
   Time now() const;
   // The call semantics on the stack, at the current time (lock held).
@@ -226,6 +227,7 @@ class Engine {
   int start_error_ = 0;
   std::unique_ptr<netdev::Device> device_;
   std::unique_ptr<DeviceSink> sink_;
+  std::unique_ptr<StateLog> state_log_;  // declared before stack_: outlives it
   std::unique_ptr<core::Stack> stack_;
   std::thread io_;
   int wake_fd_ = -1;

@@ -40,6 +40,8 @@ PACKAGES=(
   wrk
   clang-format
   procps
+  libpcap-dev
+  libcairo2-dev
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }

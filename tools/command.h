@@ -30,6 +30,7 @@ extern const Command kSysctlCommand;
 extern const Command kSsCommand;
 extern const Command kNetstatCommand;
 extern const Command kCaptureCommand;
+extern const Command kPlotCommand;
 
 // Prints "veer NAME: MESSAGE" and a pointer to the command's help on stderr;
 // returns kExitUsage.

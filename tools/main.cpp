@@ -30,9 +30,9 @@ const Command kVersionCommand = {
     .run = print_version,
 };
 
-const Command* const kCommands[] = {&kRunCommand,    &kNetCommand,     &kSysctlCommand,
-                                    &kSsCommand,     &kNetstatCommand, &kCaptureCommand,
-                                    &kVersionCommand};
+const Command* const kCommands[] = {&kRunCommand,  &kNetCommand,     &kSysctlCommand,
+                                    &kSsCommand,   &kNetstatCommand, &kCaptureCommand,
+                                    &kPlotCommand, &kVersionCommand};
 
 const Command* find_command(std::string_view name) {
   for (const Command* command : kCommands) {

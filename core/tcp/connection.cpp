@@ -52,6 +52,7 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
 }
 
 void TcpConnection::set_state(TcpState s) {
+  if (env_.state_observer && s != state_) env_.state_observer->state_changed(tuple_, state_, s);
   state_ = s;
   if (s == TcpState::Established || s == TcpState::CloseWait) was_established_ = true;
   if (s == TcpState::Established) {

@@ -37,6 +37,14 @@ class SegmentOutput {
                             Bytes payload) = 0;
 };
 
+// Told of every state change of every connection (the debug log's state
+// transitions). Called inside the stack's step: it must not call back into it.
+class TcpStateObserver {
+ public:
+  virtual ~TcpStateObserver() = default;
+  virtual void state_changed(const FourTuple& tuple, TcpState from, TcpState to) = 0;
+};
+
 // What a connection needs from its stack.
 struct TcpEnvironment {
   const TcpSettings& settings;
@@ -44,6 +52,8 @@ struct TcpEnvironment {
   SegmentOutput& output;
   uint16_t local_mss;    // what we advertise: interface MTU - 40
   MutableBytes scratch;  // room for one segment's payload while it is built
+  // Told of state changes; nullptr (the default) costs one test per change.
+  TcpStateObserver* state_observer = nullptr;
 };
 
 class TcpConnection {

@@ -31,5 +31,8 @@ constexpr bool in_state(TcpState s, uint32_t mask) {
 
 // Linux's `ss` spelling: ESTAB, SYN-SENT, …
 std::string_view state_name(TcpState s);
+// The kernel's own names, as its sock:inet_sock_set_state tracepoint prints
+// them without the TCP_ prefix: ESTABLISHED, SYN_RECV, CLOSE, …
+std::string_view kernel_state_name(TcpState s);
 
 }  // namespace veer::core

@@ -82,6 +82,18 @@ std::optional<TcpSegment> parse_tcp(Bytes b, Ipv4Addr src, Ipv4Addr dst, TcpErro
     return fail(TcpError::BadDataOffset);
   uint32_t sum = pseudo_header_sum(src, dst, kProtoTcp, static_cast<uint16_t>(b.size()));
   if (checksum_finish(checksum_add(sum, b)) != 0) return fail(TcpError::BadChecksum);
+  return decode_tcp(b, error);
+}
+
+std::optional<TcpSegment> decode_tcp(Bytes b, TcpError* error) {
+  auto fail = [&](TcpError e) {
+    *error = e;
+    return std::nullopt;
+  };
+  if (b.size() < kTcpMinHeaderLen) return fail(TcpError::Truncated);
+  size_t data_offset = size_t(uint8_t(b[12]) >> 4) * 4;
+  if (data_offset < kTcpMinHeaderLen || data_offset > b.size())
+    return fail(TcpError::BadDataOffset);
   TcpSegment s;
   TcpHeader& h = s.header;
   h.src_port = load16(b.data());

@@ -69,6 +69,9 @@ enum class TcpError { Truncated, BadDataOffset, BadChecksum, BadOption };
 
 // Checks the checksum against the IPv4 pseudo-header, then decodes.
 std::optional<TcpSegment> parse_tcp(Bytes b, Ipv4Addr src, Ipv4Addr dst, TcpError* error);
+// Decodes without looking at the checksum: for captures, where a frame sent
+// with checksum offload carries a partial one (never TcpError::BadChecksum).
+std::optional<TcpSegment> decode_tcp(Bytes b, TcpError* error);
 
 // Bytes the options will take, padded to a multiple of 4.
 size_t tcp_options_length(const TcpOptions& o);
