@@ -970,6 +970,11 @@ Result<size_t> Stack::recv_urgent(SocketId id, MutableBytes buf, bool peek) {
   return s->conn->recv_urgent(buf, peek);
 }
 
+uint32_t Stack::urgent_marks(SocketId id) const {
+  Socket* s = impl_->get(id);
+  return s && s->conn ? s->conn->urgent_marks() : 0;
+}
+
 bool Stack::at_urgent_mark(SocketId id) const {
   Socket* s = impl_->get(id);
   return s && s->conn && s->conn->at_urgent_mark();

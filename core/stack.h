@@ -120,6 +120,9 @@ class Stack {
   Result<size_t> recv_urgent(SocketId s, MutableBytes buf, bool peek = false);
   // SIOCATMARK: the next byte to read is the urgent byte.
   bool at_urgent_mark(SocketId s) const;
+  // Urgent pointers the connection received so far (a new one is a SIGURG
+  // for the socket's owner).
+  uint32_t urgent_marks(SocketId s) const;
   Errno shutdown(SocketId s, Shut how, Time now);
   // Releases the handle. The connection goes on (FIN, TIME_WAIT …) as on Linux.
   Errno close(SocketId s, Time now);

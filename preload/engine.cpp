@@ -353,6 +353,7 @@ void Engine::io_loop() {
       }
     }
     stack_->poll(t);
+    signal_urgent_locked();
     view_dirty_ = true;
     if (t - view_published_ >= kViewInterval) {
       publish_view_locked(t);
@@ -360,6 +361,30 @@ void Engine::io_loop() {
       flush_capture_locked();
     }
     notify_locked();
+  }
+}
+
+void Engine::signal_urgent_locked() {
+  uint64_t marks = stack_->counters().tcp_urgent_marks;
+  if (marks == urgent_marks_seen_) return;
+  urgent_marks_seen_ = marks;
+  for (const auto& [fd, e] : fds_) {
+    if (e->kind != FdEntry::Kind::Veer) continue;
+    uint32_t m = stack_->urgent_marks(e->sock);
+    if (m == e->urgent_marks) continue;  // also a dup already handled
+    e->urgent_marks = m;
+    // The owner lives on the fd's open file (the eventfd standing in for
+    // the socket, shared by its dups), where F_SETOWN put it.
+    f_owner_ex owner{};
+    if (real::fcntl(fd, F_GETOWN_EX, reinterpret_cast<long>(&owner)) != 0 || owner.pid == 0)
+      continue;
+    if (owner.type == F_OWNER_TID) {
+      tgkill(getpid(), owner.pid, SIGURG);
+    } else if (owner.type == F_OWNER_PGRP) {
+      killpg(owner.pid, SIGURG);
+    } else {
+      kill(owner.pid, SIGURG);
+    }
   }
 }
 
@@ -407,6 +432,10 @@ int Engine::adopt_locked(int fd, FdEntry& e) {
     stack_->close(s, now());
     return err;
   }
+  // F_SETOWN given to the kernel socket moves to its stand-in.
+  f_owner_ex owner{};
+  if (real::fcntl(fd, F_GETOWN_EX, reinterpret_cast<long>(&owner)) == 0 && owner.pid != 0)
+    real::fcntl(efd, F_SETOWN_EX, reinterpret_cast<long>(&owner));
   std::vector<int> numbers;
   for (const auto& [n, r] : fds_)
     if (r.get() == &e) numbers.push_back(n);
@@ -557,6 +586,7 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       entry->kind = FdEntry::Kind::Veer;
       entry->nonblock = (flags & SOCK_NONBLOCK) != 0;
       entry->sock = r.accepted;
+      entry->urgent_marks = stack_->urgent_marks(r.accepted);  // before any owner
       entry->fd_refs = 1;
       fds_[nfd] = std::move(entry);
       set_track(nfd, kVeer);

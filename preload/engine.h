@@ -61,6 +61,7 @@ struct FdEntry {
   // SO_RCVTIMEO / SO_SNDTIMEO; zero waits forever.
   Time rcv_timeout{};
   Time snd_timeout{};
+  uint32_t urgent_marks = 0;  // urgent pointers already signalled (SIGURG)
 };
 using FdRef = std::shared_ptr<FdEntry>;
 
@@ -179,6 +180,10 @@ class Engine {
   void kick_locked();
   // Wakes every caller waiting for the stack to move.
   void notify_locked();
+  // sk_send_sigurg(): SIGURG to the F_SETOWN owner of each socket that
+  // received a new urgent pointer.
+  void signal_urgent_locked();
+  uint64_t urgent_marks_seen_ = 0;  // the stack's tcp_urgent_marks at the last look
   // Waits (lock released) until the stack moved, `deadline` (engine clock)
   // passed, or a signal came: 0, ETIMEDOUT or EINTR. A signal whose handler
   // has SA_RESTART resumes the wait when no deadline is set, as Linux

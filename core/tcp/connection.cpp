@@ -522,6 +522,7 @@ void TcpConnection::process_urgent(const wire::TcpSegment& seg) {
       }
       urg_data_ = kUrgNotYet;
       urg_seq_ = ptr;
+      ++urg_marks_;
       ++env_.counters.tcp_urgent_marks;
     }
   }

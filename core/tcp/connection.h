@@ -154,6 +154,9 @@ class TcpConnection {
   void set_urgent_inline(bool on) { urg_inline_ = on; }
   // SIOCATMARK: the next byte to read is the urgent mark.
   bool at_urgent_mark() const { return urg_data_ != 0 && urg_seq_ == copied_seq(); }
+  // New urgent pointers received so far: each is one SIGURG for the owner
+  // (sk_send_sigurg()).
+  uint32_t urgent_marks() const { return urg_marks_; }
   // TCP_NODELAY (__tcp_sock_set_nodelay()): turning it on pushes what is
   // queued, even past TCP_CORK.
   void set_nodelay(bool on, Time now);
@@ -444,6 +447,7 @@ class TcpConnection {
   uint16_t urg_data_ = 0;
   uint32_t urg_seq_ = 0;  // the urgent byte's sequence number
   bool urg_inline_ = false;
+  uint32_t urg_marks_ = 0;
 };
 
 // The RST answering `seg` when no connection takes it (RFC 9293 §3.10.7.1).
