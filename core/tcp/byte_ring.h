@@ -11,6 +11,9 @@
 
 namespace veer::core {
 
+// The smallest a ring grows to from empty.
+inline constexpr size_t kRingStep = 4096;
+
 class ByteRing {
  public:
   ByteRing(size_t capacity, std::pmr::memory_resource* memory) : buf_(capacity, memory) {}

@@ -32,13 +32,14 @@ TcpConnection::TcpConnection(const TcpEnvironment& env, FourTuple tuple, uint32_
       snd_nxt_(iss),
       snd_max_(iss),
       snd_sml_(iss),
-      snd_buf_(static_cast<size_t>(std::max(env.settings.wmem_default, 4096)), memory),
+      // The rings start empty and grow with use (reserve_send/receive), as
+      // Linux allocates skbs only for data: an idle connection holds no
+      // buffer memory.
+      snd_buf_(0, memory),
       chunks_(memory),
       pushed_seq_(iss),
       sndbuf_(env.settings.wmem_default),
-      rcv_buf_(static_cast<size_t>(std::max(
-                   win_from_space(env.settings.rmem_default, env.settings.adv_win_scale), 4096)),
-               memory),
+      rcv_buf_(0, memory),
       rcvbuf_(env.settings.rmem_default),
       ofo_(static_cast<size_t>(std::max(env.settings.rmem_default, 4096)), memory),
       recovery_(recovery_settings(env.settings), memory),

@@ -28,7 +28,8 @@ void TcpConnection::choose_initial_window(uint32_t mss, bool wscale_ok) {
 }
 
 void TcpConnection::reserve_receive(size_t n) {
-  if (rcv_buf_.free() < n) rcv_buf_.grow(std::max(rcv_buf_.capacity() * 2, rcv_buf_.size() + n));
+  if (rcv_buf_.free() < n)
+    rcv_buf_.grow(std::max({rcv_buf_.capacity() * 2, rcv_buf_.size() + n, kRingStep}));
 }
 
 uint32_t TcpConnection::receive_window() const {

@@ -10,7 +10,8 @@ using namespace detail;
 // --- The send buffer -----------------------------------------------------------
 
 void TcpConnection::reserve_send(size_t n) {
-  if (snd_buf_.free() < n) snd_buf_.grow(std::max(snd_buf_.capacity() * 2, snd_buf_.size() + n));
+  if (snd_buf_.free() < n)
+    snd_buf_.grow(std::max({snd_buf_.capacity() * 2, snd_buf_.size() + n, kRingStep}));
 }
 
 bool TcpConnection::memory_free(int wake) const {
