@@ -1,0 +1,199 @@
+// Two holes near the end of a transfer whose fast retransmissions are lost
+// too: after the RTO repairs the first, the second (marked lost when the RTO
+// fired, tcp_timeout_mark_lost()) is retransmitted on the next ACK
+// (tcp_process_loss(): no new data to send, so F-RTO gives way to
+// REXMIT_LOST), not after a second RTO.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "tests/unit/core/harness.h"
+
+namespace veer::test {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace wire::tcpflag;
+
+constexpr uint16_t kPort = 18000;
+constexpr uint16_t kPeerPort = 40000;
+constexpr uint32_t kPeerIsn = 1000;
+constexpr uint32_t kMss = 1000;
+
+TEST(TailLoss, TheSecondHoleIsRetransmittedOnTheAckAfterTheRto) {
+  PeerHarness h;
+  auto l = h.stack().tcp_socket().value();
+  h.stack().bind(l, {Ipv4Addr{}, kPort});
+  h.stack().listen(l, 5);
+  auto syn = peer_header(kPeerPort, kPort, kSyn, kPeerIsn, 0, 65535);
+  syn.options.mss = kMss;
+  syn.options.sack_permitted = true;
+  syn.options.window_scale = 7;
+  h.inject(syn);
+  uint32_t iss = h.next_segment()->tcp.seq;
+  h.advance(10ms);
+  auto ack_from_peer = [&](uint32_t ack, std::vector<wire::SackBlock> sacks) {
+    auto a = peer_header(kPeerPort, kPort, kAck, kPeerIsn + 1, ack, 2000);
+    for (size_t i = 0; i < sacks.size(); ++i) a.options.sack[i] = sacks[i];
+    a.options.sack_count = static_cast<uint8_t>(sacks.size());
+    h.inject(a);
+  };
+  ack_from_peer(iss + 1, {});
+  auto conn = h.stack().accept(l, nullptr).value();
+  // Ten segments and a FIN; the peer gets all but segments 2 and 9.
+  ASSERT_EQ(h.stack().send(conn, zeros(10 * kMss), h.now()).value(), 10 * kMss);
+  ASSERT_EQ(h.stack().close(conn, h.now()), 0);
+  uint32_t base = iss + 1;
+  auto seg_start = [&](int i) { return base + static_cast<uint32_t>(i - 1) * kMss; };
+  while (h.next_segment()) {
+  }
+  h.advance(10ms);
+  uint32_t fin_end = seg_start(11) + 1;
+  ack_from_peer(seg_start(2), {{seg_start(3), seg_start(9)}, {seg_start(10), fin_end}});
+  // RACK marks both lost after the reordering window; their retransmissions
+  // are lost as well (the peer never sees them).
+  std::vector<uint32_t> retransmitted;
+  for (int i = 0; i < 100; ++i) {
+    h.advance(1ms);
+    while (auto s = h.next_segment())
+      if (!s->payload.empty()) retransmitted.push_back(s->tcp.seq);
+  }
+  ASSERT_EQ(retransmitted, (std::vector<uint32_t>{seg_start(2), seg_start(9)}));
+  // The RTO retransmits the head; the peer ACKs through segment 8.
+  std::optional<SeenSegment> rto;
+  Time t0 = h.now();
+  while (!rto && h.now() - t0 < 5s) {
+    h.advance(1ms);
+    rto = h.next_segment();
+  }
+  ASSERT_TRUE(rto);
+  EXPECT_EQ(rto->tcp.seq, seg_start(2));
+  h.advance(10ms);
+  ack_from_peer(seg_start(9), {{seg_start(10), fin_end}});
+  auto next = h.next_segment();
+  ASSERT_TRUE(next) << "segment 9 waits for another RTO";
+  EXPECT_EQ(next->tcp.seq, seg_start(9));
+  EXPECT_EQ(next->payload.size(), kMss);
+}
+
+// A scripted receiver that loses the first transmission of some segments and
+// answers every segment with Linux's ACK: cumulative, then up to three SACK
+// blocks, the one just changed first.
+struct LossyReceiver {
+  PeerHarness& h;
+  uint32_t isn_rel_base;                            // our byte 0 (iss + 1)
+  std::set<uint32_t> drop_once;                     // segment starts lost the first time
+  std::vector<std::pair<uint32_t, uint32_t>> have;  // received ranges, relative
+  uint32_t rcv_nxt = 0;
+  bool fin_at_end = false;
+  uint32_t fin_rel = 0;
+
+  void add(uint32_t b, uint32_t e) {
+    have.emplace_back(b, e);
+    std::sort(have.begin(), have.end());
+    std::vector<std::pair<uint32_t, uint32_t>> merged;
+    for (auto r : have) {
+      if (!merged.empty() && r.first <= merged.back().second)
+        merged.back().second = std::max(merged.back().second, r.second);
+      else
+        merged.push_back(r);
+    }
+    have = merged;
+    while (!have.empty() && have.front().first <= rcv_nxt) {
+      rcv_nxt = std::max(rcv_nxt, have.front().second);
+      have.erase(have.begin());
+    }
+  }
+  // Feeds one segment from the stack; returns false if it was dropped.
+  bool on_segment(const SeenSegment& s, uint16_t peer_port, uint16_t port, uint32_t peer_seq) {
+    uint32_t b = s.tcp.seq - isn_rel_base;
+    uint32_t e = b + static_cast<uint32_t>(s.payload.size()) + (s.has(kFin) ? 1 : 0);
+    if (b == e) return true;
+    if (drop_once.erase(b)) return false;
+    std::pair<uint32_t, uint32_t> latest{b, e};
+    add(b, e);
+    auto a = peer_header(peer_port, port, kAck, peer_seq, isn_rel_base + rcv_nxt, 4000);
+    uint8_t n = 0;
+    // The block holding the latest segment first, then the others.
+    for (auto r : have)
+      if (r.first <= latest.first && latest.second <= r.second)
+        a.options.sack[n++] = {isn_rel_base + r.first, isn_rel_base + r.second};
+    for (auto it = have.rbegin(); it != have.rend() && n < 3; ++it) {
+      wire::SackBlock blk{isn_rel_base + it->first, isn_rel_base + it->second};
+      if (n > 0 && a.options.sack[0] == blk) continue;
+      a.options.sack[n++] = blk;
+    }
+    a.options.sack_count = n;
+    h.inject(a);
+    return true;
+  }
+};
+
+void holes_repaired(Time close_after) {
+  // The picture the README's time-sequence graph showed: holes in a burst
+  // (one near the end, before a separate FIN) whose later data is SACKed;
+  // RACK must retransmit each once the reordering window passes.
+  PeerHarness h;
+  auto l = h.stack().tcp_socket().value();
+  h.stack().bind(l, {Ipv4Addr{}, kPort});
+  h.stack().listen(l, 5);
+  auto syn = peer_header(kPeerPort, kPort, kSyn, kPeerIsn, 0, 65535);
+  syn.options.mss = kMss;
+  syn.options.sack_permitted = true;
+  syn.options.window_scale = 7;
+  h.inject(syn);
+  uint32_t iss = h.next_segment()->tcp.seq;
+  h.advance(1ms);
+  h.inject(peer_header(kPeerPort, kPort, kAck, kPeerIsn + 1, iss + 1, 4000));
+  auto conn = h.stack().accept(l, nullptr).value();
+  LossyReceiver rx{h, iss + 1, {}, {}, 0};
+  constexpr uint32_t kSegs = 60;
+  for (uint32_t i : {7u, 23u, 41u, 57u}) rx.drop_once.insert(i * kMss);
+  size_t sent = 0;
+  const uint32_t total = kSegs * kMss;
+  Time t0 = h.now();
+  bool closed = false;
+  std::vector<Time> retransmit_times;
+  std::vector<uint32_t> retransmitted;  // segment numbers
+  std::set<uint32_t> seen;
+  while (h.now() - t0 < 1s && rx.rcv_nxt < total + 1) {
+    if (sent < total) {
+      auto r = h.stack().send(conn, zeros(std::min<size_t>(total - sent, 8000)), h.now());
+      if (r.ok()) sent += r.value();
+    } else if (!closed && h.now() - t0 >= close_after) {
+      EXPECT_EQ(h.stack().close(conn, h.now()), 0);
+      closed = true;
+    }
+    // What left in this tick reaches the peer, which answers in the next
+    // one (a retransmission never shares its send time with data it may be
+    // compared with by RACK).
+    std::vector<SeenSegment> flight;
+    while (auto s = h.next_segment()) {
+      uint32_t b = s->tcp.seq - (iss + 1);
+      if (!s->payload.empty() && !seen.insert(b).second) {
+        retransmit_times.push_back(h.now() - t0);
+        retransmitted.push_back(b / kMss);
+      }
+      flight.push_back(*s);
+    }
+    h.advance(100us);
+    for (const SeenSegment& s : flight) rx.on_segment(s, kPeerPort, kPort, kPeerIsn + 1);
+  }
+  EXPECT_EQ(rx.rcv_nxt, total + 1) << "everything and the FIN arrived";
+  EXPECT_LT(h.now() - t0, 150ms) << "no retransmission waited for an RTO (200 ms)";
+  EXPECT_EQ(retransmitted, (std::vector<uint32_t>{7, 23, 41, 57})) << "each hole once";
+}
+
+TEST(TailLoss, HolesAmidSackedDataAreRepairedWithoutWaitingForTheRto) {
+  holes_repaired(0ms);
+}
+
+TEST(TailLoss, HolesAreRepairedWhenTheFinLeavesOnItsOwnLater) {
+  // tcp-write-server's pattern: the last write, the holes SACKed around,
+  // then close() sends a bare FIN.
+  holes_repaired(3ms);
+}
+
+}  // namespace
+}  // namespace veer::test
