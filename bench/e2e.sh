@@ -12,6 +12,8 @@
 # Figures:
 #   rr1/rr64  request/response of 1 and 64 bytes on one connection, blocking:
 #             transactions/s, p50 and p99 latency (bench/progs/tcp_rr.c)
+#   bp1       1-byte request/response busy-polling 50 us (the kernel:
+#             SO_BUSY_POLL on both ends; veer: net.core.busy_read/busy_poll)
 #   bulk      single-stream iperf3 throughput, server side receiving
 #   crr       connections/s: connect, 1-byte exchange, close
 #   idle      memory per idle connection with 10000 open: the kernel's slab
@@ -19,7 +21,6 @@
 #             server process RSS growth per connection (its whole stack)
 # Prints a Markdown table and writes it, with an SVG chart of the ratios and
 # the machine's description, to bench/results/ (or --out DIR).
-# Busy-poll figures need the busy_poll_us knob, which does not exist yet.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +28,7 @@ BIN="${VEER_BIN:-$repo/build/bin}"
 out_dir="$repo/bench/results"
 secs=5
 idle_n=10000
+busy_us=50
 while (($# > 0)); do
   case "$1" in
     --quick) secs=2 idle_n=2000 ;;
@@ -127,6 +129,18 @@ measure() {
     line=$(ip netns exec "$cns" timeout $((secs + 20)) "$BIN/tcp_rr" crr "$host" 5001 "$secs")
     R[$cfg.crr]=$(sed -n 's/.*cps=\([0-9.]*\).*/\1/p' <<<"$line")
     stop_server
+    log "$cfg: request/response, busy-polling ${busy_us} us"
+    # The kernel: SO_BUSY_POLL on both ends' sockets; veer: its
+    # net.core.busy_read/busy_poll knobs in the server (the kernel client
+    # busy-polls with SO_BUSY_POLL in both configurations).
+    start_server "$sns" env TCP_RR_BUSY_POLL="$busy_us" VEER_BUSY_READ="$busy_us" \
+      VEER_BUSY_POLL="$busy_us" "${run[@]}" "$BIN/tcp_rr" server 5001
+    line=$(TCP_RR_BUSY_POLL=$busy_us ip netns exec "$cns" timeout $((secs + 20)) \
+      "$BIN/tcp_rr" rr "$host" 5001 1 "$secs")
+    R[$cfg.bp1.tps]=$(sed -n 's/.*tps=\([0-9.]*\).*/\1/p' <<<"$line")
+    R[$cfg.bp1.p50]=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$line")
+    R[$cfg.bp1.p99]=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$line")
+    stop_server
     log "$cfg: $idle_n idle connections"
     local slab0 slab1 rss0 rss1
     start_server "$sns" "${run[@]}" "$BIN/tcp_rr" hold 5002
@@ -183,6 +197,9 @@ rows = [
   ("rr64.tps", "64-byte request/response, transactions/s", True),
   ("rr64.p50", "64-byte request/response, p50 latency (us)", False),
   ("rr64.p99", "64-byte request/response, p99 latency (us)", False),
+  ("bp1.tps", "1-byte request/response busy-polling 50 us, transactions/s", True),
+  ("bp1.p50", "1-byte request/response busy-polling 50 us, p50 (us)", False),
+  ("bp1.p99", "1-byte request/response busy-polling 50 us, p99 (us)", False),
   ("bulk1500", "bulk throughput, MTU 1500 (Gbit/s)", True),
   ("bulk9000", "bulk throughput, MTU 9000 (Gbit/s)", True),
   ("crr", "connections/s", True),

@@ -277,6 +277,7 @@ int Engine::start_locked() {
     return start_error_;
   }
   stack_config_.mtu = static_cast<uint16_t>(std::min<int>(config_.get_int("mtu"), tap->mtu()));
+  read_busy_poll_knobs_locked();
   device_ = std::move(tap);
   sink_ = std::make_unique<DeviceSink>();
   sink_->device = device_.get();
@@ -339,28 +340,48 @@ void Engine::io_loop() {
     lk.lock();
     io_sleep_until_.reset();
     if (n > 0 && (pfd[2].revents & POLLIN)) serve_control_locked();
+    pump_locked(now());
+  }
+}
+
+int Engine::pump_locked(Time t) {
+  int frames = 0;
+  for (int burst = 0; burst < 16; ++burst) {
+    int got = device_->receive_burst(64, [&](Bytes frame) {
+      if (capture_) capture_frame_locked(frame);
+      stack_->input(frame, t);
+    });
+    if (got <= 0) {
+      if (got < 0)
+        log_once("device-receive", "receiving on %s failed: %s", device_->name().c_str(),
+                 std::strerror(-got));
+      break;
+    }
+    frames += got;
+  }
+  stack_->poll(t);
+  signal_urgent_locked();
+  view_dirty_ = true;
+  if (t - view_published_ >= kViewInterval) {
+    publish_view_locked(t);
+    // Readers of a capture see it whole up to the last 20 ms.
+    flush_capture_locked();
+  }
+  notify_locked();
+  return frames;
+}
+
+bool Engine::busy_spin_locked(std::unique_lock<std::mutex>& lk, Time budget) {
+  if (budget <= Time::zero() || !started_ || forked_child_) return false;
+  Time end = now() + budget;
+  for (;;) {
     Time t = now();
-    for (int burst = 0; burst < 16; ++burst) {
-      int got = device_->receive_burst(64, [&](Bytes frame) {
-        if (capture_) capture_frame_locked(frame);
-        stack_->input(frame, t);
-      });
-      if (got <= 0) {
-        if (got < 0)
-          log_once("device-receive", "receiving on %s failed: %s", device_->name().c_str(),
-                   std::strerror(-got));
-        break;
-      }
-    }
-    stack_->poll(t);
-    signal_urgent_locked();
-    view_dirty_ = true;
-    if (t - view_published_ >= kViewInterval) {
-      publish_view_locked(t);
-      // Readers of a capture see it whole up to the last 20 ms.
-      flush_capture_locked();
-    }
-    notify_locked();
+    if (pump_locked(t) > 0) return true;
+    if (t >= end) return false;
+    // Let the program's other threads (and the I/O thread) at the lock.
+    lk.unlock();
+    sched_yield();
+    lk.lock();
   }
 }
 

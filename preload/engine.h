@@ -197,6 +197,19 @@ class Engine {
   int collect_epoll_locked(EpollSet& set, epoll_event* evs, int max);
   uint32_t poll_mask_locked(const FdEntry& e) const;
   void io_loop();
+  // Reads what the device has, feeds the stack, runs its timers and wakes
+  // the waiters: one round of the I/O thread's work, also done by a caller
+  // that busy-polls. Returns the frames taken.
+  int pump_locked(Time t);
+  // net.core.busy_read / busy_poll: spins (pumping the device) until a frame
+  // arrives or `budget` passed; true when the stack moved.
+  bool busy_spin_locked(std::unique_lock<std::mutex>& lk, Time budget);
+  Time busy_read_{};
+  Time busy_poll_{};
+  void read_busy_poll_knobs_locked() {
+    busy_read_ = std::chrono::microseconds(config_.get_int("net.core.busy_read"));
+    busy_poll_ = std::chrono::microseconds(config_.get_int("net.core.busy_poll"));
+  }
   // The socket view for `veer ss` (engine_view.cpp, preload/view_format.h).
   bool map_view_locked(uint32_t capacity);
   void publish_view_locked(Time now);

@@ -121,6 +121,7 @@ ControlReply Engine::handle_control_locked(const ControlRequest& request) {
   // the rest of stack_config_ (address, MAC, MTU) cannot change here.
   stack_config_.tcp = config_.stack_config().tcp;
   stack_->set_tcp_settings(stack_config_.tcp);
+  read_busy_poll_knobs_locked();
   log_configure(log_level_from(config_.get_text("log")), log_fd_);
   std::vector<std::string> names;
   std::string summary;

@@ -87,6 +87,13 @@ void Engine::notify_locked() {
 }
 
 int Engine::wait_locked(std::unique_lock<std::mutex>& lk, std::optional<Time> deadline) {
+  // net.core.busy_read: look at the device ourselves for a while first; the
+  // caller checks its socket again after anything arrived.
+  if (busy_read_ > Time::zero()) {
+    Time budget = busy_read_;
+    if (deadline) budget = std::min(budget, *deadline - now());
+    if (busy_spin_locked(lk, budget)) return 0;
+  }
   int efd = add_waiter_locked();
   if (efd < 0) return errno;
   lk.unlock();
@@ -147,6 +154,7 @@ int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t*
     }
   }
   kernel.push_back({-1, POLLIN, 0});
+  bool spun = false;
   for (;;) {
     int ready = 0;
     int efd = -1;
@@ -160,6 +168,11 @@ int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t*
     }
     bool expired = deadline && now() >= *deadline;
     bool block = ready == 0 && !expired;
+    // net.core.busy_poll: spin on the device once per call before sleeping.
+    if (block && busy_poll_ > Time::zero() && !spun) {
+      spun = true;
+      if (busy_spin_locked(lk, busy_poll_)) continue;
+    }
     if (block && (efd = add_waiter_locked()) < 0) return fail(errno);
     lk.unlock();
     kernel[n].fd = efd;
@@ -309,6 +322,7 @@ int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* time
                        const sigset_t* mask) {
   if (max <= 0 || max > static_cast<int>(INT_MAX / sizeof(epoll_event))) return fail(EINVAL);
   std::optional<Time> deadline = deadline_after(now(), timeout);
+  bool spun = false;
   for (;;) {
     std::unique_lock<std::mutex> lk(mu_);
     auto it = epolls_.find(epfd);
@@ -328,8 +342,13 @@ int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* time
     }
     if (k > 0) return k;
     if (deadline && now() >= *deadline) return 0;
-    // Nothing yet: sleep until the kernel's set or the stack has news.
+    // Nothing yet: sleep until the kernel's set or the stack has news
+    // (after spinning on the device, with net.core.busy_poll).
     lk.lock();
+    if (busy_poll_ > Time::zero() && !spun) {
+      spun = true;
+      if (busy_spin_locked(lk, busy_poll_)) continue;
+    }
     int efd = add_waiter_locked();
     if (efd < 0) return fail(errno);
     // Anything that moved between the scan above and now already wrote efd.

@@ -36,6 +36,15 @@ static double now_us(void) {
   return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* TCP_RR_BUSY_POLL=US: SO_BUSY_POLL on every socket (the kernel's per-socket
+ * busy polling; veer takes net.core.busy_read from its own knobs instead). */
+static void busy_poll(int fd) {
+  const char* us = getenv("TCP_RR_BUSY_POLL");
+  if (!us) return;
+  int v = atoi(us);
+  (void)setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &v, sizeof v);
+}
+
 static void die(const char* what) {
   perror(what);
   exit(2);
@@ -46,6 +55,7 @@ static int connect_to(const char* host, int port) {
   if (fd < 0) die("socket");
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  busy_poll(fd);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   inet_pton(AF_INET, host, &a.sin_addr);
   if (connect(fd, (struct sockaddr*)&a, sizeof a) < 0) die("connect");
@@ -66,6 +76,7 @@ static void* serve(void* arg) {
   int fd = (int)(long)arg;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  busy_poll(fd);
   char buf[65536];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);

@@ -135,6 +135,22 @@ constexpr std::array kKnobs = {
          .max = INT_MAX,
          .help = "Upper limit on the listen() backlog",
          .sysctl = true},
+    Knob{.name = "net.core.busy_read",
+         .kind = Kind::Int,
+         .default_value = "0",
+         .min = 0,
+         .max = INT_MAX,
+         .help = "Microseconds a blocking socket call spins on the device for packets before "
+                 "it sleeps (Linux's busy polling); 0: never",
+         .sysctl = true},
+    Knob{.name = "net.core.busy_poll",
+         .kind = Kind::Int,
+         .default_value = "0",
+         .min = 0,
+         .max = INT_MAX,
+         .help = "Microseconds poll, select and epoll_wait spin on the device for packets "
+                 "before they sleep, when they wait on veer sockets; 0: never",
+         .sysctl = true},
     // Linux uses plain proc_dointvec here (no bounds at all); a negative queue
     // length has no meaning, so veer refuses it.
     Knob{.name = "net.ipv4.tcp_max_syn_backlog",

@@ -20,4 +20,13 @@ for prog in "mixed_wait 10.77.0.1 7000 7001" "fd_semantics 10.77.0.1 7000"; do
   expect_in "$WORK/$name.out" "all checks passed"
   log "$name: $(grep -c '^ok' "$WORK/$name.out") checks pass under veer as under the kernel"
 done
-log "PASS: readiness and fd semantics match the kernel's"
+# The same checks with busy polling on (net.core.busy_read/busy_poll): the
+# calls spin on the device before they sleep, and nothing else may change.
+for prog in "mixed_wait 10.77.0.1 7000 7001" "fd_semantics 10.77.0.1 7000"; do
+  name=${prog%% *}
+  # shellcheck disable=SC2086
+  in_ns timeout 60 env VEER_BUSY_READ=50 VEER_BUSY_POLL=50 "$VEER" run -- "$IT_BIN"/$prog \
+    >"$WORK/$name-busy.out" 2>&1 || fail "$name with busy polling: $(grep FAIL "$WORK/$name-busy.out")"
+  expect_in "$WORK/$name-busy.out" "all checks passed"
+done
+log "PASS: readiness and fd semantics match the kernel's (also busy-polling)"

@@ -59,6 +59,9 @@ TEST(Registry, SysctlDefaultsAndRangesAreLinuxs) {
       {"net.ipv4.tcp_abort_on_overflow", "0", 0, 255},
       {"net.ipv4.tcp_rfc1337", "0", 0, 255},
       {"net.ipv4.tcp_stdurg", "0", 0, 255},
+      // net/core/sysctl_net_core.c: proc_dointvec_minmax, extra1 = SYSCTL_ZERO.
+      {"net.core.busy_read", "0", 0, 2147483647},
+      {"net.core.busy_poll", "0", 0, 2147483647},
   };
   for (const Expected& e : expected) {
     SCOPED_TRACE(e.name);
