@@ -157,6 +157,7 @@ class Engine {
  private:
   Engine();
   struct DeviceSink;
+  std::unique_ptr<netdev::Device> open_device_locked();
   struct StateLog;
 
   Time now() const;
