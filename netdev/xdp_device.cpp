@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <net/if.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -63,6 +64,52 @@ std::string last_warning() {
   return g_last_warning.empty() ? "" : " [" + g_last_warning + "]";
 }
 
+// The value of the XDP program's veer_addr map (struct veer_addr_entry).
+struct VeerAddrEntry {
+  uint32_t addr_be;
+  uint32_t owner_pid;
+};
+
+// A veer program whose owner is gone (killed before it could detach) is
+// stale: the kernel keeps it attached and it would hide veer's address from
+// the kernel for good. Removes such a program and returns true; leaves any
+// other program alone.
+bool remove_stale_veer_program(int ifindex) {
+  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+  if (libxdp_get_error(mp) || mp == nullptr) return false;
+  bool stale = false;
+  xdp_program* main = xdp_multiprog__main_prog(mp);
+  if (main && std::strcmp(xdp_program__name(main), "veer_xdp") == 0) {
+    int prog_fd = bpf_prog_get_fd_by_id(xdp_program__id(main));
+    bpf_prog_info info{};
+    uint32_t map_ids[8] = {};
+    info.nr_map_ids = 8;
+    info.map_ids = reinterpret_cast<uint64_t>(map_ids);
+    uint32_t len = sizeof info;
+    if (prog_fd >= 0 && bpf_obj_get_info_by_fd(prog_fd, &info, &len) == 0) {
+      for (uint32_t i = 0; i < std::min<uint32_t>(info.nr_map_ids, 8); ++i) {
+        int map_fd = bpf_map_get_fd_by_id(map_ids[i]);
+        if (map_fd < 0) continue;
+        bpf_map_info minfo{};
+        uint32_t mlen = sizeof minfo;
+        uint32_t zero = 0;
+        VeerAddrEntry entry{};
+        if (bpf_obj_get_info_by_fd(map_fd, &minfo, &mlen) == 0 &&
+            std::strcmp(minfo.name, "veer_addr") == 0 &&
+            bpf_map_lookup_elem(map_fd, &zero, &entry) == 0 && entry.owner_pid != 0 &&
+            ::kill(static_cast<pid_t>(entry.owner_pid), 0) < 0 && errno == ESRCH) {
+          stale = true;
+        }
+        ::close(map_fd);
+      }
+    }
+    if (prog_fd >= 0) ::close(prog_fd);
+  }
+  if (stale) stale = xdp_multiprog__detach(mp) == 0;
+  xdp_multiprog__close(mp);
+  return stale;
+}
+
 bool power_of_two(uint32_t v) {
   return v != 0 && (v & (v - 1)) == 0;
 }
@@ -112,9 +159,9 @@ std::string attach_error(int err, const std::string& ifname, int ifindex) {
     case EBUSY:
     case EEXIST:
       return "attaching the XDP program to " + ifname + ": " + attached_program(ifindex) +
-             " is already attached (one XDP program per interface here; if it is a veer "
-             "program left by a process that died, remove it with `ip link set dev " +
-             ifname + " xdp off`)";
+             " is already attached (one XDP program per interface here: another veer process "
+             "on " +
+             ifname + "? Otherwise remove it with `ip link set dev " + ifname + " xdp off`)";
     case EOPNOTSUPP:
     case EINVAL:
       return "attaching the XDP program to " + ifname + ": " + why +
@@ -162,6 +209,7 @@ std::unique_ptr<XdpDevice> XdpDevice::open(const XdpOptions& options, std::strin
   }
   dev->program_ = prog;
   // Native (driver) mode where the driver has it, generic (SKB) otherwise.
+  remove_stale_veer_program(dev->ifindex_);
   int err = xdp_program__attach(prog, dev->ifindex_, XDP_MODE_NATIVE, 0);
   dev->attach_mode_ = XDP_MODE_NATIVE;
   if (err < 0 && err != -EBUSY && err != -EEXIST && err != -EPERM) {
@@ -258,8 +306,8 @@ std::unique_ptr<XdpDevice> XdpDevice::open(const XdpOptions& options, std::strin
 
   // Last: from here on the program steers frames for veer to the socket.
   uint32_t zero = 0;
-  uint32_t addr_be = htonl(options.address.v);
-  if (bpf_map_update_elem(addr_map, &zero, &addr_be, BPF_ANY) < 0) {
+  VeerAddrEntry entry{htonl(options.address.v), static_cast<uint32_t>(::getpid())};
+  if (bpf_map_update_elem(addr_map, &zero, &entry, BPF_ANY) < 0) {
     *error =
         "writing veer's address into the XDP program's map: " + std::string(std::strerror(errno));
     return nullptr;

@@ -5,7 +5,9 @@
 //
 // The address comes from user space through the one-entry map veer_addr
 // (network byte order), written after the program is loaded; until then it is
-// 0 and every frame passes.
+// 0 and every frame passes. The entry also names the process that attached
+// the program, so a later veer can tell a program left by a dead process
+// (removed) from one in use (EBUSY).
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -19,11 +21,17 @@ struct {
   __type(value, __u32);
 } veer_xsks SEC(".maps");
 
+// Shared with netdev/xdp_device.cpp (VeerAddrEntry).
+struct veer_addr_entry {
+  __be32 addr;
+  __u32 owner_pid;
+};
+
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
-  __type(value, __u32);
+  __type(value, struct veer_addr_entry);
 } veer_addr SEC(".maps");
 
 // RFC 826 over Ethernet with IPv4 addresses: the fixed-size part.
@@ -45,8 +53,8 @@ int veer_xdp(struct xdp_md *ctx) {
   if ((void *)(eth + 1) > data_end) return XDP_PASS;
 
   __u32 zero = 0;
-  __u32 *ours = bpf_map_lookup_elem(&veer_addr, &zero);
-  if (!ours || *ours == 0) return XDP_PASS;
+  struct veer_addr_entry *ours = bpf_map_lookup_elem(&veer_addr, &zero);
+  if (!ours || ours->addr == 0) return XDP_PASS;
 
   __be32 target;
   if (eth->h_proto == bpf_htons(ETH_P_IP)) {
@@ -60,7 +68,7 @@ int veer_xdp(struct xdp_md *ctx) {
   } else {
     return XDP_PASS;
   }
-  if (target != *ours) return XDP_PASS;
+  if (target != ours->addr) return XDP_PASS;
   // No socket on this queue: the kernel gets the frame (the last argument).
   return bpf_redirect_map(&veer_xsks, ctx->rx_queue_index, XDP_PASS);
 }
