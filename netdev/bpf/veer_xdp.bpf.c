@@ -11,6 +11,8 @@
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+
+// After the kernel's types, which the helper declarations use.
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -46,24 +48,24 @@ struct arp_ipv4 {
 } __attribute__((packed));
 
 SEC("xdp")
-int veer_xdp(struct xdp_md *ctx) {
-  void *data = (void *)(long)ctx->data;
-  void *data_end = (void *)(long)ctx->data_end;
-  struct ethhdr *eth = data;
-  if ((void *)(eth + 1) > data_end) return XDP_PASS;
+int veer_xdp(struct xdp_md* ctx) {
+  void* data = (void*)(long)ctx->data;
+  void* data_end = (void*)(long)ctx->data_end;
+  struct ethhdr* eth = data;
+  if ((void*)(eth + 1) > data_end) return XDP_PASS;
 
   __u32 zero = 0;
-  struct veer_addr_entry *ours = bpf_map_lookup_elem(&veer_addr, &zero);
+  struct veer_addr_entry* ours = bpf_map_lookup_elem(&veer_addr, &zero);
   if (!ours || ours->addr == 0) return XDP_PASS;
 
   __be32 target;
   if (eth->h_proto == bpf_htons(ETH_P_IP)) {
-    struct iphdr *ip = (void *)(eth + 1);
-    if ((void *)(ip + 1) > data_end) return XDP_PASS;
+    struct iphdr* ip = (void*)(eth + 1);
+    if ((void*)(ip + 1) > data_end) return XDP_PASS;
     target = ip->daddr;
   } else if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
-    struct arp_ipv4 *arp = (void *)(eth + 1);
-    if ((void *)(arp + 1) > data_end) return XDP_PASS;
+    struct arp_ipv4* arp = (void*)(eth + 1);
+    if ((void*)(arp + 1) > data_end) return XDP_PASS;
     target = arp->tpa;
   } else {
     return XDP_PASS;
