@@ -1,5 +1,5 @@
 // How frames get in and out of the process. One interface for TAP, AF_XDP
-// (later) and the in-memory pair used by tests.
+// and the in-memory pair used by tests.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +24,9 @@ class Device {
   virtual int pollable_fd() const = 0;
   virtual uint16_t mtu() const = 0;
   virtual std::string name() const = 0;
+  // At process exit: undoes what the kernel would keep after the process is
+  // gone (an attached XDP program). The device may still be polled after.
+  virtual void release_at_exit() {}
 };
 
 }  // namespace veer::netdev

@@ -1,7 +1,9 @@
 #include "netdev/link.h"
 
 #include <arpa/inet.h>
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <netlink/addr.h>
 #include <netlink/errno.h>
@@ -9,10 +11,12 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/socket.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -255,6 +259,77 @@ int bridge_port_count(const std::string& bridge) {
     if (rtnl_link_get_master(reinterpret_cast<rtnl_link*>(o)) == index) ++count;
   nl_cache_free(cache);
   return count;
+}
+
+std::string create_veth_pair(const std::string& name, const std::string& peer) {
+  std::string error;
+  Sock sock = connect_route(&error);
+  if (!sock) return error;
+  if (Link existing = get_link(sock.get(), name, "create_veth_pair", &error)) {
+    const char* type = rtnl_link_get_type(existing.get());
+    if (type && std::strcmp(type, "veth") == 0 && link_exists(peer)) return "";
+    return "create_veth_pair " + name + ": a link of that name exists and is not a veth";
+  }
+  // One queue each: the kernel spreads a veth's traffic over every receive
+  // queue (one per CPU by default), and veer binds only the one the device
+  // knob names, so frames on the others would miss veer's socket.
+  Link link(rtnl_link_veth_alloc());
+  if (!link) return "create_veth_pair " + name + ": out of memory";
+  rtnl_link* other = rtnl_link_veth_get_peer(link.get());
+  rtnl_link_set_name(link.get(), name.c_str());
+  rtnl_link_set_name(other, peer.c_str());
+  for (rtnl_link* l : {link.get(), other}) {
+    rtnl_link_set_num_tx_queues(l, 1);
+    rtnl_link_set_num_rx_queues(l, 1);
+  }
+  int err = rtnl_link_add(sock.get(), link.get(), NLM_F_CREATE | NLM_F_EXCL);
+  rtnl_link_put(other);  // rtnl_link_veth_get_peer took a reference
+  if (err < 0) return "create_veth_pair " + name + " " + peer + ": " + nl_error(err);
+  return "";
+}
+
+bool is_veth_link(const std::string& ifname) {
+  std::string error;
+  Sock sock = connect_route(&error);
+  if (!sock) return false;
+  Link link = get_link(sock.get(), ifname, "is_veth_link", &error);
+  if (!link) return false;
+  const char* type = rtnl_link_get_type(link.get());
+  return type != nullptr && std::strcmp(type, "veth") == 0;
+}
+
+int link_mtu(const std::string& ifname, std::string* error) {
+  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    *error = "socket(AF_INET) to read the MTU of " + ifname + ": " + std::strerror(errno);
+    return -1;
+  }
+  struct ifreq ifr {};
+  std::memcpy(ifr.ifr_name, ifname.data(), std::min(ifname.size(), sizeof ifr.ifr_name - 1));
+  int rc = ::ioctl(sock, SIOCGIFMTU, &ifr);
+  int err = errno;
+  ::close(sock);
+  if (rc < 0) {
+    *error = "SIOCGIFMTU " + ifname + ": " + std::strerror(err);
+    return -1;
+  }
+  return ifr.ifr_mtu;
+}
+
+std::string set_tx_checksum_offload(const std::string& ifname, bool on) {
+  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return "socket(AF_INET) for ethtool on " + ifname + ": " + std::strerror(errno);
+  ethtool_value value{};
+  value.cmd = ETHTOOL_STXCSUM;
+  value.data = on ? 1 : 0;
+  struct ifreq ifr {};
+  std::memcpy(ifr.ifr_name, ifname.data(), std::min(ifname.size(), sizeof ifr.ifr_name - 1));
+  ifr.ifr_data = reinterpret_cast<char*>(&value);
+  int rc = ::ioctl(sock, SIOCETHTOOL, &ifr);
+  int err = errno;
+  ::close(sock);
+  if (rc < 0) return "ETHTOOL_STXCSUM " + ifname + ": " + std::strerror(err);
+  return "";
 }
 
 }  // namespace veer::netdev

@@ -25,6 +25,18 @@ std::string set_link_mtu(const std::string& ifname, int mtu);
 // link. The address already being there counts as success.
 std::string add_address(const std::string& ifname, Ipv4Prefix prefix);
 
+// Creates the veth pair `name` <-> `peer` (one queue each); an existing veth
+// `name` whose peer exists is success.
+std::string create_veth_pair(const std::string& name, const std::string& peer);
+bool is_veth_link(const std::string& ifname);
+
+// Turns the link's transmit checksum offload (and with it TSO) on or off,
+// as `ethtool -K IFNAME tx on|off` does.
+std::string set_tx_checksum_offload(const std::string& ifname, bool on);
+
+// The link's MTU, or -1 with `*error` saying why.
+int link_mtu(const std::string& ifname, std::string* error);
+
 // Creates the bridge `name`; an existing bridge of that name is success.
 std::string create_bridge(const std::string& name);
 // Makes `port` a port of `bridge` (already being one is success).

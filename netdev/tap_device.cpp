@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "netdev/link.h"
 #include "netdev/tun_queue.h"
 
 namespace veer::netdev {
@@ -17,26 +18,6 @@ namespace {
 // largest frame is the largest MTU a TAP accepts (65535) plus an Ethernet
 // header carrying a VLAN tag.
 constexpr size_t kMaxFrame = 65535 + 14 + 4;
-
-// The MTU lives on the link, not on the tun fd, so ask through a socket in the
-// same namespace.
-int read_link_mtu(const std::string& ifname, std::string* error) {
-  int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) {
-    *error = "socket(AF_INET) to read the MTU of " + ifname + ": " + std::strerror(errno);
-    return -1;
-  }
-  struct ifreq ifr {};
-  std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
-  int rc = ::ioctl(sock, SIOCGIFMTU, &ifr);
-  int err = errno;
-  ::close(sock);
-  if (rc < 0) {
-    *error = "SIOCGIFMTU " + ifname + ": " + std::strerror(err);
-    return -1;
-  }
-  return ifr.ifr_mtu;
-}
 
 // Attaching to a TAP turns its carrier on, but the kernel starts sending on
 // it only when its link watcher has run (dev_activate(), up to a second
@@ -63,7 +44,7 @@ void wait_until_running(const std::string& ifname) {
 std::unique_ptr<TapDevice> TapDevice::open(const std::string& ifname, std::string* error) {
   int fd = open_tap_queue(ifname, error);
   if (fd < 0) return nullptr;
-  int mtu = read_link_mtu(ifname, error);
+  int mtu = link_mtu(ifname, error);
   if (mtu <= 0 || mtu > 65535) {
     if (mtu > 65535) *error = "MTU of " + ifname + " is " + std::to_string(mtu) + ", above 65535";
     ::close(fd);

@@ -20,6 +20,7 @@
 
 #include "core/tcp/connection.h"
 #include "netdev/tap_device.h"
+#include "netdev/xdp_device.h"
 #include "preload/config_load.h"
 #include "preload/log.h"
 #include "preload/real.h"
@@ -255,6 +256,38 @@ void Engine::on_tcp_socket(int fd, bool nonblock) {
   set_track(fd, kPending);
 }
 
+// Without a device no socket can reach veer's network: every call that needs
+// it fails with ENETDOWN, and the log says why, once.
+std::unique_ptr<netdev::Device> Engine::open_device_locked() {
+  std::string name = config_.device_name();
+  std::string err;
+  if (config_.device_is_xdp()) {
+    netdev::XdpOptions options;
+    options.ifname = name;
+    options.queue = static_cast<uint32_t>(config_.device_queue());
+    options.frames = static_cast<uint32_t>(config_.get_int("xdp_frames"));
+    options.ring_size = static_cast<uint32_t>(config_.get_int("xdp_ring_size"));
+    options.address = stack_config_.address.addr;
+    auto xdp = netdev::XdpDevice::open(options, &err);
+    if (!xdp) {
+      log_write(LogLevel::Error, "cannot use AF_XDP on %s queue %u: %s", name.c_str(),
+                options.queue, err.c_str());
+      return nullptr;
+    }
+    VEER_LOG(Info, "AF_XDP on %s queue %u, %s mode, copy, MTU cap %u", name.c_str(), options.queue,
+             xdp->mode_name(), xdp->mtu());
+    return xdp;
+  }
+  auto tap = netdev::TapDevice::open(name, &err);
+  if (!tap) {
+    log_write(LogLevel::Error, "cannot use TAP device %s: %s%s", name.c_str(), err.c_str(),
+              err.find("busy") == std::string::npos ? " (does it exist? `veer net up` makes it)"
+                                                    : " (one veer process per TAP for now)");
+    return nullptr;
+  }
+  return tap;
+}
+
 int Engine::start_locked() {
   if (forked_child_) {
     log_once("fork-start",
@@ -264,21 +297,14 @@ int Engine::start_locked() {
   }
   if (started_) return 0;
   if (start_error_) return start_error_;
-  std::string name = config_.device_name();
-  std::string err;
-  auto tap = netdev::TapDevice::open(name, &err);
-  if (!tap) {
-    // Without a device no socket can reach veer's network: every call that
-    // needs it fails with ENETDOWN, and this says why, once.
-    log_write(LogLevel::Error, "cannot use TAP device %s: %s%s", name.c_str(), err.c_str(),
-              err.find("busy") == std::string::npos ? " (does it exist? `veer net up` makes it)"
-                                                    : " (one veer process per TAP for now)");
+  std::unique_ptr<netdev::Device> device = open_device_locked();
+  if (!device) {
     start_error_ = ENETDOWN;
     return start_error_;
   }
-  stack_config_.mtu = static_cast<uint16_t>(std::min<int>(config_.get_int("mtu"), tap->mtu()));
+  stack_config_.mtu = static_cast<uint16_t>(std::min<int>(config_.get_int("mtu"), device->mtu()));
   read_busy_poll_knobs_locked();
-  device_ = std::move(tap);
+  device_ = std::move(device);
   sink_ = std::make_unique<DeviceSink>();
   sink_->device = device_.get();
   sink_->engine = this;
@@ -964,6 +990,7 @@ void Engine::linger_at_exit() {
   close_control_locked();
   capture_.reset();  // flushes and closes the file
   track_capture_fd_locked();
+  device_->release_at_exit();
 }
 
 }  // namespace veer::preload

@@ -158,6 +158,7 @@ class Engine {
  private:
   Engine();
   struct DeviceSink;
+  std::unique_ptr<netdev::Device> open_device_locked();
   struct StateLog;
 
   Time now() const;

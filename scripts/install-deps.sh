@@ -26,6 +26,10 @@ PACKAGES=(
   libpcap-dev
   libnl-3-dev
   libnl-route-3-dev
+  libxdp-dev
+  libbpf-dev
+  clang
+  llvm
   iproute2
   tcpdump
   nftables

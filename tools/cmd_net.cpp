@@ -1,12 +1,15 @@
 // `veer net up|down`: the demo topology. One persistent TAP whose kernel side
 // holds host_address; veer's stack answers for `address` on the other side of
-// it. Everything goes through netlink (netdev/link.h) in the caller's network
-// namespace.
+// it. With --xdp, a veth pair instead: veer's AF_XDP socket sits on one end
+// (no address), the kernel holds host_address on the other. Everything goes
+// through netlink (netdev/link.h) in the caller's network namespace.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "core/config/config.h"
 #include "netdev/link.h"
+#include "netdev/xdp_device.h"
 #include "tools/command.h"
 #include "tools/options.h"
 
@@ -75,13 +78,79 @@ int net_up(const config::Config& config) {
   return kExitOk;
 }
 
+// The kernel's end of the veth pair whose other end is `dev`.
+std::string veth_peer(const std::string& dev) {
+  return dev + "-k";
+}
+
+int net_up_xdp(const config::Config& config) {
+  const std::string dev = config.device_name();
+  const std::string peer = veth_peer(dev);
+  // Native XDP on veth refuses larger frames without multi-buffer.
+  const int mtu = std::min<int>(config.get_int("mtu"), netdev::kMaxXdpMtu);
+  const Ipv4Prefix host = config.host_address();
+  const Ipv4Prefix veer = config.stack_config().address;
+  if (peer.size() > 15) {
+    return fail(
+        kName,
+        "device name " + dev + " is too long for a veth pair (" + peer + " must fit 15 characters)",
+        kExitUsage);
+  }
+  if (!config.get_text("bridge").empty()) {
+    return fail(kName, "--xdp does not take a bridge (unset `bridge`)", kExitUsage);
+  }
+  bool existed = netdev::is_veth_link(dev);
+  if (auto error = netdev::create_veth_pair(dev, peer); !error.empty()) {
+    return fail(kName, error, kExitFailure);
+  }
+  step(existed ? "veth " + dev + " <-> " + peer + " already exists"
+               : "created veth " + dev + " <-> " + peer);
+  for (const std::string& link : {dev, peer}) {
+    if (auto error = netdev::set_link_mtu(link, mtu); !error.empty()) {
+      return fail(kName, error, kExitFailure);
+    }
+  }
+  step("MTU " + std::to_string(mtu) + " on " + dev + " and " + peer);
+  // The kernel would leave its TCP checksums for veth to "offload", and a
+  // frame redirected to AF_XDP carries them unfilled: veer would drop every
+  // segment as corrupt. Have the kernel compute them.
+  if (auto error = netdev::set_tx_checksum_offload(peer, false); !error.empty()) {
+    return fail(kName, error, kExitFailure);
+  }
+  step("checksum offload off on " + peer + " (AF_XDP sees frames as sent)");
+  if (auto error = netdev::add_address(peer, host); !error.empty()) {
+    return fail(kName, error, kExitFailure);
+  }
+  step("kernel side " + host.to_string() + " on " + peer + ", veer at " + veer.addr.to_string() +
+       " on " + dev + " (AF_XDP; device = xdp:" + dev + ")");
+  if (!host.contains(veer.addr)) {
+    std::fprintf(stderr, "veer net: warning: veer's address %s is outside %s\n",
+                 veer.addr.to_string().c_str(), host.to_string().c_str());
+  }
+  for (const std::string& link : {peer, dev}) {
+    if (auto error = netdev::set_link_up(link, true); !error.empty()) {
+      return fail(kName, error, kExitFailure);
+    }
+  }
+  step(dev + " and " + peer + " are up");
+  return kExitOk;
+}
+
 int net_down(const config::Config& config) {
   const std::string dev = config.device_name();
   if (!netdev::link_exists(dev)) {
     step("no link " + dev + " here, nothing to remove");
     return kExitOk;
   }
-  // The device knob may name any link (tap:eth0); only ever remove a TAP.
+  // The device knob may name any link (tap:eth0, xdp:eth0); only ever remove
+  // a TAP, or a veth pair `veer net up --xdp` made (its peer is NAME-k).
+  if (netdev::is_veth_link(dev) && netdev::link_exists(veth_peer(dev))) {
+    if (auto error = netdev::delete_link(dev); !error.empty()) {
+      return fail(kName, error, kExitFailure);
+    }
+    step("removed veth " + dev + " <-> " + veth_peer(dev));
+    return kExitOk;
+  }
   if (!netdev::is_tap_link(dev)) {
     return fail(kName, dev + " is not a TAP device; not removing it", kExitFailure);
   }
@@ -103,9 +172,15 @@ int net_down(const config::Config& config) {
 int run(std::span<char* const> args) {
   ConfigOptions options;
   std::string action;
+  bool xdp = false;
   for (size_t i = 0; i < args.size();) {
     std::string_view arg = args[i];
     if (is_help_flag(arg)) return show_usage(kNetCommand);
+    if (arg == "--xdp") {
+      xdp = true;
+      ++i;
+      continue;
+    }
     std::string error;
     Taken taken = take_config_option(args, i, options, &error);
     if (taken == Taken::Error) return usage_error(kName, error);
@@ -125,16 +200,17 @@ int run(std::span<char* const> args) {
   if (auto refused = load_with_options(options, config)) {
     return fail(kName, refused->message, kExitUsage);
   }
-  return action == "up" ? net_up(config) : net_down(config);
+  if (action == "down") return net_down(config);
+  return xdp ? net_up_xdp(config) : net_up(config);
 }
 
 }  // namespace
 
 const Command kNetCommand = {
     .name = kName,
-    .summary = "create or remove the TAP device veer's stack runs on",
+    .summary = "create or remove the TAP device (or veth pair, --xdp) veer's stack runs on",
     .usage =
-        "usage: veer net up [--config FILE] [-s KEY=VALUE]...\n"
+        "usage: veer net up [--xdp] [--config FILE] [-s KEY=VALUE]...\n"
         "       veer net down [--config FILE] [-s KEY=VALUE]...\n"
         "\n"
         "up    creates the persistent TAP named by the `device` knob (tap:veer0),\n"
@@ -144,11 +220,16 @@ const Command kNetCommand = {
         "      holds host_address instead: several veer processes, each with its own\n"
         "      device and address, then share one network with the kernel.\n"
         "      veer itself answers at `address` (10.77.0.2) on the other side.\n"
-        "down  removes that TAP; a missing one is not an error.\n"
+        "      With --xdp, a veth pair NAME <-> NAME-k instead of the TAP (NAME from\n"
+        "      the device knob, tap:NAME or xdp:NAME): NAME stays without an address\n"
+        "      for veer's AF_XDP socket (run veer with device = xdp:NAME), NAME-k\n"
+        "      holds host_address; the MTU is capped at 3498 (native XDP on veth).\n"
+        "down  removes that TAP or veth pair; a missing one is not an error.\n"
         "\n"
         "Both act in the current network namespace and need CAP_NET_ADMIN there.\n"
         "\n"
         "Options:\n"
+        "  --xdp              up: a veth pair for AF_XDP instead of a TAP\n"
         "  --config FILE      read FILE after /etc/veer.conf\n"
         "  -s, --set KEY=VAL  set one knob (may be repeated)\n"
         "\n"

@@ -80,8 +80,11 @@ class Config {
   // The stack's view: address, gateway, MAC (auto resolved), MTU and TCP
   // settings. `secret` stays zero: the engine fills it from a random source.
   core::StackConfig stack_config() const;
-  // NAME of device = tap:NAME.
+  // NAME of device = tap:NAME or xdp:NAME[:QUEUE].
   std::string device_name() const;
+  bool device_is_xdp() const;
+  // QUEUE of device = xdp:NAME:QUEUE; 0 when absent.
+  int device_queue() const;
   Ipv4Prefix host_address() const;
   // The `routes` knob: networks veer serves through its gateway.
   std::vector<Ipv4Prefix> routes() const;

@@ -318,7 +318,8 @@ constexpr std::array kKnobs = {
     Knob{.name = "device",
          .kind = Kind::Device,
          .default_value = "tap:veer0",
-         .help = "Network device the stack sends and receives frames on"},
+         .help = "Network device the stack sends and receives frames on: tap:NAME, or "
+                 "xdp:NAME[:QUEUE] for an AF_XDP socket on queue QUEUE (0) of NAME"},
     Knob{.name = "address",
          .kind = Kind::Ipv4Prefix,
          .default_value = "10.77.0.2/24",
@@ -351,6 +352,21 @@ constexpr std::array kKnobs = {
          .min = 576,
          .max = 9000,
          .help = "Link MTU in bytes"},
+    // Each chunk is 4 KiB; half receive (up to xdp_ring_size), the rest send.
+    Knob{.name = "xdp_frames",
+         .kind = Kind::Int,
+         .default_value = "4096",
+         .min = 64,
+         .max = 262144,
+         .help = "device = xdp: UMEM chunks of 4 KiB (a power of two; locked memory, see "
+                 "RLIMIT_MEMLOCK)"},
+    Knob{.name = "xdp_ring_size",
+         .kind = Kind::Int,
+         .default_value = "2048",
+         .min = 64,
+         .max = 65536,
+         .help = "device = xdp: descriptors in each of the fill, completion, RX and TX rings "
+                 "(a power of two)"},
     Knob{.name = "log",
          .kind = Kind::Enum,
          .default_value = "warn",
@@ -497,7 +513,9 @@ std::string accepted_text(const Knob& knob) {
     case Kind::Mac:
       return "auto, or a unicast MAC address aa:bb:cc:dd:ee:ff";
     case Kind::Device:
-      return "tap:NAME, NAME 1..15 characters of A-Z a-z 0-9 _ . -";
+      return "tap:NAME or xdp:NAME[:QUEUE], NAME 1..15 characters of A-Z a-z 0-9 _ . -, QUEUE "
+             "0.." +
+             std::to_string(kMaxXdpQueue);
     case Kind::Ipv4PrefixList:
       return "empty, or networks a.b.c.d/n separated by spaces or commas";
     case Kind::LinkName:

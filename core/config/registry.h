@@ -14,6 +14,10 @@
 
 namespace veer::config {
 
+// The highest receive queue xdp:NAME:QUEUE may name (the XDP program's socket
+// map has 64 entries).
+constexpr int kMaxXdpQueue = 63;
+
 enum class Kind {
   Int,             // one integer in [min, max]
   IntTriple,       // "min default max", each in [min, max], non-decreasing (tcp_rmem)
@@ -21,7 +25,7 @@ enum class Kind {
   Ipv4Prefix,      // "10.77.0.2/24"
   Ipv4AddrOrNone,  // "10.77.0.1" or "none"
   Mac,             // "auto" or "aa:bb:cc:dd:ee:ff"
-  Device,          // "tap:NAME"
+  Device,          // "tap:NAME" or "xdp:NAME[:QUEUE]"
   LinkName,        // an interface name, or empty for none
   Ipv4PrefixList,  // "10.99.0.0/24 192.168.5.0/24", or empty
   Enum,            // one word of `choices`

@@ -1,6 +1,7 @@
 // Config's conversions to the types the stack and the tools use, and the
 // checks that span more than one knob.
 #include "core/config/config.h"
+#include "core/config/value.h"
 
 namespace veer::config {
 namespace {
@@ -81,7 +82,20 @@ core::StackConfig Config::stack_config() const {
 
 std::string Config::device_name() const {
   const std::string& device = get_text("device");
-  return device.substr(device.find(':') + 1);
+  std::string rest = device.substr(device.find(':') + 1);
+  return rest.substr(0, rest.find(':'));
+}
+
+bool Config::device_is_xdp() const {
+  return get_text("device").starts_with("xdp:");
+}
+
+int Config::device_queue() const {
+  std::string_view rest = get_text("device");
+  rest.remove_prefix(rest.find(':') + 1);
+  size_t colon = rest.find(':');
+  if (colon == std::string_view::npos) return 0;
+  return static_cast<int>(parse_int(rest.substr(colon + 1)).value_or(0));
 }
 
 std::vector<Ipv4Prefix> Config::routes() const {
@@ -106,6 +120,11 @@ std::optional<ConfigError> Config::check_consistency() const {
   Ipv4Prefix address = prefix_of(get_text("address"));
   if (address.addr == host_address().addr) {
     return ConfigError{shown("address") + " is the same address as " + shown("host_address")};
+  }
+  // The UMEM and the rings are power-of-two sized (xsk ring indexing masks).
+  for (std::string_view name : {"xdp_frames", "xdp_ring_size"}) {
+    int v = get_int(name);
+    if ((v & (v - 1)) != 0) return ConfigError{shown(name) + " is not a power of two"};
   }
   if (auto gateway = addr_or_none(get_text("gateway"))) {
     if (*gateway == address.addr) {

@@ -119,12 +119,26 @@ bool valid_ifname(std::string_view name) {
   });
 }
 
+// tap:NAME, or xdp:NAME[:QUEUE] (an AF_XDP socket on receive queue QUEUE of
+// NAME, 0 if absent).
 CheckedValue check_device(const Knob& knob, std::string_view value) {
-  if (value.starts_with("xdp:")) return refused(knob, "AF_XDP devices are not supported yet");
-  if (!value.starts_with("tap:")) return refused(knob, "unknown device type");
+  bool xdp = value.starts_with("xdp:");
+  if (!xdp && !value.starts_with("tap:")) return refused(knob, "unknown device type");
   std::string_view name = value.substr(4);
+  std::string_view queue;
+  if (size_t colon = name.find(':'); colon != std::string_view::npos) {
+    if (!xdp) return refused(knob, "a TAP device takes no queue ('" + std::string(name) + "')");
+    queue = name.substr(colon + 1);
+    name = name.substr(0, colon);
+    auto q = parse_int(queue);
+    if (!q || *q < 0 || *q > kMaxXdpQueue)
+      return refused(
+          knob, "bad queue '" + std::string(queue) + "' (0.." + std::to_string(kMaxXdpQueue) + ")");
+  }
   if (!valid_ifname(name)) return refused(knob, "bad interface name '" + std::string(name) + "'");
-  return good(std::string(value));
+  std::string canonical = std::string(value.substr(0, 4)) + std::string(name);
+  if (!queue.empty()) canonical += ":" + std::to_string(*parse_int(queue));
+  return good(canonical);
 }
 
 CheckedValue check_enum(const Knob& knob, std::string_view value) {

@@ -50,11 +50,18 @@ trap cleanup EXIT
 in_ns() { ip netns exec "$NS" "$@"; }
 
 # Creates the namespace and the demo topology inside it: TAP veer0 with the
-# kernel at 10.77.0.1/24 and veer at 10.77.0.2.
+# kernel at 10.77.0.1/24 and veer at 10.77.0.2. IT_DEVICE=xdp (the
+# integration.xdp.* variants) makes a veth pair veer0 <-> veer0-k instead and
+# points every veer process at it over AF_XDP (VEER_DEVICE=xdp:veer0).
 setup_ns() {
   ip netns add "$NS"
   in_ns ip link set lo up
-  in_ns "$VEER" net up "$@" >"$WORK/net-up.out" 2>&1 || {
+  local xdp=()
+  if [ "${IT_DEVICE:-tap}" = xdp ]; then
+    xdp=(--xdp)
+    export VEER_DEVICE=xdp:veer0
+  fi
+  in_ns "$VEER" net up "${xdp[@]}" "$@" >"$WORK/net-up.out" 2>&1 || {
     cat "$WORK/net-up.out"
     fail "veer net up"
   }

@@ -111,6 +111,32 @@ TEST(Config, DeviceAndHostAddress) {
   EXPECT_EQ(config.host_address(), (Ipv4Prefix{Ipv4Addr::of(10, 77, 0, 1), 24}));
 }
 
+TEST(Config, XdpDeviceNameAndQueue) {
+  Config config;
+  EXPECT_FALSE(config.device_is_xdp());
+  EXPECT_EQ(config.device_queue(), 0);
+  ASSERT_FALSE(config.set("device", "xdp:eth0:3", Origin::from_env("VEER_DEVICE")));
+  EXPECT_TRUE(config.device_is_xdp());
+  EXPECT_EQ(config.device_name(), "eth0");
+  EXPECT_EQ(config.device_queue(), 3);
+  ASSERT_FALSE(config.set("device", "xdp:veer0", Origin::from_env("VEER_DEVICE")));
+  EXPECT_EQ(config.device_name(), "veer0");
+  EXPECT_EQ(config.device_queue(), 0);
+}
+
+TEST(Config, XdpSizesArePowersOfTwo) {
+  Config config;
+  EXPECT_EQ(config.get_int("xdp_frames"), 4096);
+  EXPECT_EQ(config.get_int("xdp_ring_size"), 2048);
+  ASSERT_FALSE(config.set("xdp_frames", "3000", Origin::from_file("f", 2)));
+  auto error = config.check_consistency();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->message, "xdp_frames 3000 (file f:2) is not a power of two");
+  ASSERT_FALSE(config.set("xdp_frames", "8192", Origin::from_file("f", 2)));
+  EXPECT_FALSE(config.check_consistency());
+  ASSERT_TRUE(config.set("xdp_ring_size", "32", Origin::from_file("f", 3)));  // below 64
+}
+
 TEST(Config, ConsistencyChecks) {
   EXPECT_FALSE(Config().check_consistency());
 

@@ -141,9 +141,10 @@ TEST(Environment, ErrorsNameTheVariable) {
   EXPECT_EQ(message(apply_environment(config, {{"VEER_SYSCTL", "net.ipv4.tcp_syn_retries=300"}})),
             "environment VEER_SYSCTL: net.ipv4.tcp_syn_retries=300: out of range "
             "(accepted: 1..127)");
-  EXPECT_EQ(message(apply_environment(config, {{"VEER_DEVICE", "xdp:eth0"}})),
-            "environment VEER_DEVICE=xdp:eth0: device: AF_XDP devices are not supported yet "
-            "(accepted: tap:NAME, NAME 1..15 characters of A-Z a-z 0-9 _ . -)");
+  EXPECT_EQ(message(apply_environment(config, {{"VEER_DEVICE", "xdp:eth0:q"}})),
+            "environment VEER_DEVICE=xdp:eth0:q: device: bad queue 'q' (0..63) "
+            "(accepted: tap:NAME or xdp:NAME[:QUEUE], NAME 1..15 characters of A-Z a-z 0-9 _ . "
+            "-, QUEUE 0..63)");
 }
 
 TEST(Environment, UnknownVeerVariableIsRefusedWhereverItIs) {

@@ -147,20 +147,40 @@ TEST(DeviceKnob, AcceptsTapNames) {
   EXPECT_EQ(stored("device", "tap:123456789012345"), "tap:123456789012345");  // 15 chars
 }
 
+TEST(DeviceKnob, AcceptsXdpInterfacesAndQueues) {
+  EXPECT_EQ(stored("device", "xdp:eth0"), "xdp:eth0");
+  EXPECT_EQ(stored("device", "xdp:eth0:3"), "xdp:eth0:3");
+  EXPECT_EQ(stored("device", "xdp:veer0:0"), "xdp:veer0:0");
+  EXPECT_EQ(stored("device", "xdp:eth0:63"), "xdp:eth0:63");  // the socket map's last slot
+}
+
 TEST(DeviceKnob, Refusals) {
-  const std::string accepted = " (accepted: tap:NAME, NAME 1..15 characters of A-Z a-z 0-9 _ . -)";
-  EXPECT_EQ(
-      refusal("device", "xdp:eth0"),
-      "/etc/veer.conf:12: device = xdp:eth0: AF_XDP devices are not supported yet" + accepted);
+  const std::string accepted =
+      " (accepted: tap:NAME or xdp:NAME[:QUEUE], NAME 1..15 characters of A-Z a-z 0-9 _ . -, "
+      "QUEUE 0..63)";
   EXPECT_EQ(refusal("device", "veer0"),
             "/etc/veer.conf:12: device = veer0: unknown device type" + accepted);
+  EXPECT_EQ(refusal("device", "dpdk:0"),
+            "/etc/veer.conf:12: device = dpdk:0: unknown device type" + accepted);
   EXPECT_EQ(refusal("device", "tap:1234567890123456"),
             "/etc/veer.conf:12: device = tap:1234567890123456: bad interface name "
             "'1234567890123456'" +
                 accepted);
+  EXPECT_EQ(refusal("device", "tap:a:b"),
+            "/etc/veer.conf:12: device = tap:a:b: a TAP device takes no queue ('a:b')" + accepted);
+  EXPECT_EQ(refusal("device", "xdp:eth0:x"),
+            "/etc/veer.conf:12: device = xdp:eth0:x: bad queue 'x' (0..63)" + accepted);
+  EXPECT_EQ(refusal("device", "xdp:eth0:64"),
+            "/etc/veer.conf:12: device = xdp:eth0:64: bad queue '64' (0..63)" + accepted);
+  EXPECT_EQ(refusal("device", "xdp:eth0:-1"),
+            "/etc/veer.conf:12: device = xdp:eth0:-1: bad queue '-1' (0..63)" + accepted);
+  EXPECT_EQ(refusal("device", "xdp::3"),
+            "/etc/veer.conf:12: device = xdp::3: bad interface name ''" + accepted);
+  EXPECT_NE(refusal("device", "xdp:"), "");
+  EXPECT_NE(refusal("device", "xdp:eth0:"), "");
+  EXPECT_NE(refusal("device", "xdp:eth0:1:2"), "");
   EXPECT_NE(refusal("device", "tap:"), "");
   EXPECT_NE(refusal("device", "tap:a/b"), "");
-  EXPECT_NE(refusal("device", "tap:a:b"), "");
   EXPECT_NE(refusal("device", "tap:.."), "");
 }
 

@@ -1,0 +1,98 @@
+// An AF_XDP socket as a Device: frames come straight from the driver's
+// receive queue into a UMEM shared with the kernel, steered there by veer's
+// own XDP program (netdev/bpf/veer_xdp.bpf.c) which takes only the frames for
+// veer's IPv4 address and ARP about it; the kernel keeps everything else.
+//
+// Copy mode only (veth, the interface this is tested on, has no zero-copy),
+// and one UMEM frame per Ethernet frame (no multi-buffer), so the MTU is
+// capped at kMaxXdpMtu.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+#include "netdev/device.h"
+
+struct xsk_socket;
+struct xsk_umem;
+struct xdp_program;
+
+namespace veer::netdev {
+
+// Native XDP on veth refuses an MTU above ~3500 without multi-buffer, and a
+// frame must fit one 4 KiB UMEM chunk after the kernel's headroom.
+constexpr uint16_t kMaxXdpMtu = 3498;
+
+struct XdpOptions {
+  std::string ifname;
+  uint32_t queue = 0;
+  // UMEM chunks (4 KiB each), half for receiving and half for sending; and
+  // the size of each of the four rings. Both powers of two.
+  uint32_t frames = 4096;
+  uint32_t ring_size = 2048;
+  // veer's address: the XDP program steers frames for it (and ARP about it).
+  Ipv4Addr address;
+  // The compiled XDP program; empty: the one built with veer.
+  std::string program_path;
+};
+
+class XdpDevice final : public Device {
+ public:
+  // Loads and attaches the XDP program (native mode, generic if the driver
+  // has none), creates the UMEM and the socket bound to `queue`, and puts the
+  // socket into the program's map. Returns nullptr with `*error` naming the
+  // fix when any step fails; nothing is left attached then.
+  static std::unique_ptr<XdpDevice> open(const XdpOptions& options, std::string* error);
+
+  ~XdpDevice() override;
+  XdpDevice(const XdpDevice&) = delete;
+  XdpDevice& operator=(const XdpDevice&) = delete;
+
+  // Peeks up to `max` descriptors in one go, hands each frame out in place,
+  // releases them together and gives the chunks straight back to the fill
+  // ring.
+  int receive_burst(size_t max, const std::function<void(Bytes)>& on_frame) override;
+  // Copies the frame into a free send chunk and kicks the kernel (copy mode
+  // sends from sendto()). -EAGAIN when every send chunk is in flight.
+  int transmit(Bytes frame) override;
+  int pollable_fd() const override { return fd_; }
+  uint16_t mtu() const override { return mtu_; }
+  std::string name() const override { return name_; }
+  void release_at_exit() override { detach_program(); }
+  // Detaches the XDP program (the kernel would keep it after the process
+  // is gone, and with it the stolen frames); the socket stays open until
+  // the process exits. Safe to call more than once.
+  void detach_program();
+
+  // "native" or "generic": how the program ended up attached.
+  const char* mode_name() const;
+
+ private:
+  struct Rings;
+  XdpDevice();
+  // Takes back the send chunks whose frames the kernel has sent.
+  void reclaim_completions();
+
+  std::string name_;
+  int ifindex_ = 0;
+  int fd_ = -1;
+  uint16_t mtu_ = 0;
+  int attach_mode_ = 0;  // enum xdp_attach_mode
+  uint32_t frame_size_ = 0;
+  uint32_t rx_frames_ = 0;
+  void* umem_area_ = nullptr;
+  size_t umem_bytes_ = 0;
+  xdp_program* program_ = nullptr;
+  xsk_umem* umem_ = nullptr;
+  xsk_socket* xsk_ = nullptr;
+  std::unique_ptr<Rings> rings_;
+  // Send chunks (UMEM offsets) not in the TX or completion ring.
+  std::vector<uint64_t> free_tx_;
+};
+
+}  // namespace veer::netdev
