@@ -144,6 +144,7 @@ def normalise_segments(segments):
     highest = {}  # (conn, sender endpoint) -> highest relative end sent
     lines, retrans = [], []
     t0 = segments[0].t if segments else 0.0
+    several = len({frozenset(((s.src, s.sport), (s.dst, s.dport))) for s in segments}) > 1
     for seg in segments:
         a, b = (seg.src, seg.sport), (seg.dst, seg.dport)
         key = frozenset((a, b))
@@ -171,7 +172,7 @@ def normalise_segments(segments):
                 opts.append("%s %s" % (kind, value))
             else:
                 opts.append(kind)
-        line = "%s%s %-4s seq %d" % ("#%d " % c if len(conns) > 1 else "", who,
+        line = "%s%s %-4s seq %d" % ("#%d " % c if several else "", who,
                                      flag_string(seg.flags), rel_seq)
         if rel_ack is not None:
             line += " ack %s" % rel_ack
