@@ -244,6 +244,7 @@ def read_states(text, prog_pid=None, tuples=(), start=None):
 
 # --- program output ---------------------------------------------------------
 
+VEER_LOG_RE = re.compile(r"^veer\[\d+\] (warn|info|debug): ")
 CALL_RE = re.compile(r"^(?P<call>.*?) \((?P<took>[0-9.]+)s\)$")
 
 
@@ -251,6 +252,8 @@ def read_calls(text):
     """Returns [(call and result, seconds taken or None)]."""
     calls = []
     for line in text.splitlines():
+        if VEER_LOG_RE.match(line):
+            continue  # veer's own log (e.g. the exit linger's warning), not a call
         m = CALL_RE.match(line.strip())
         if m:
             calls.append((m.group("call"), float(m.group("took"))))

@@ -36,7 +36,7 @@ fi
 
 # The scenario's settings (see tests/compare/README.md).
 DESCRIPTION="" SYSCTLS="" PEER_SYSCTLS="" PEER="" PROG="" PEER_NFT="" TAIL=0.5 TIMEOUT=30
-PEER_FIRST=1
+CAPTURE_UNTIL=end
 # shellcheck disable=SC1090
 source "$SCN"
 [ -n "$PROG" ] || { echo "veer compare: $SCN sets no PROG" >&2; exit 2; }
@@ -91,9 +91,9 @@ make_topology() {
     # The kernel starts from veer's values (Linux's built-in defaults and the
     # scenario's SYSCTLS), not from whatever the host was tuned to: the
     # per-namespace net.ipv4 knobs veer has (net.core's are host-wide).
-    local key eq value
+    local key _ value
     VEER_SYSCTL="$SYSCTLS" "$COMPARE_VEER" sysctl -a | grep '^net\.ipv4\.' |
-      while read -r key eq value; do
+      while read -r key _ value; do
         [ -e "/proc/sys/${key//.//}" ] || continue
         [ "$(ip netns exec "$KNS" sysctl -n "$key" | tr -s '\t ' ' ')" = "$value" ] && continue
         if ip netns exec "$KNS" sysctl -qw "$key=$value" >/dev/null 2>&1; then
@@ -184,13 +184,25 @@ run_once() {
     echo "$prog" >"$dir/prog.pid"
   fi
   BG+=("$prog")
+  if [ "$CAPTURE_UNTIL" = prog ]; then
+    # Until the program's last step has returned: under veer the process
+    # lingers after main() (exit_linger_ms) where the kernel's orphan would.
+    local steps deadline=$((SECONDS + TIMEOUT))
+    steps=$(wc -w <<<"$PROG")
+    while [ "$(grep -c ' = ' "$dir/prog.out")" -lt "$steps" ] && kill -0 "$prog" 2>/dev/null &&
+      [ "$SECONDS" -lt "$deadline" ]; do
+      sleep 0.02
+    done
+    kill "$sampler_pid" 2>/dev/null || true
+    kill -INT "$tcpdump" 2>/dev/null || true
+  fi
   wait_pid "$prog" "$TIMEOUT" "$dir/prog.out"
   # veer's sockets end with its process (TIME-WAIT too), the kernel's do
   # not: states are sampled while the program lives.
   kill "$sampler_pid" 2>/dev/null || true
   wait "$sampler_pid" 2>/dev/null || true
   [ -z "$peer_pid" ] || wait_pid "$peer_pid" 10 "$dir/peer.out"
-  sleep "$TAIL"
+  [ "$CAPTURE_UNTIL" = prog ] || sleep "$TAIL"
   kill -INT "$tcpdump" 2>/dev/null || true
   wait "$tcpdump" 2>/dev/null || true
   teardown
