@@ -128,6 +128,29 @@ class States(unittest.TestCase):
         self.assertEqual([s for s, _ in states], ["prog ESTAB,TIME-WAIT | peer -"])
 
 
+class BriefStates(unittest.TestCase):
+    def test_a_state_sampled_in_one_run_only_is_noted_when_brief(self):
+        def raw(states):
+            lines = []
+            for k, st in enumerate(states):
+                lines += ["@ %.1f" % (1 + k / 10), "prog %s 0 0 a b" % st]
+            return "\n".join(lines)
+
+        kernel = compare.read_states(raw(["LISTEN"] * 4 + ["ESTAB"] * 5), start=1.0)
+        brief = compare.read_states(raw(["LISTEN"] * 4 + ["SYN-RECV"] * 2 + ["ESTAB"] * 3),
+                                    start=1.0)
+        long = compare.read_states(raw(["LISTEN"] * 2 + ["SYN-RECV"] * 5 + ["ESTAB"] * 2),
+                                   start=1.0)
+        run = {"segments": [], "retrans": [], "prog": [], "peer": []}
+        unexpected, known = compare.compare_runs(dict(run, states=kernel),
+                                                 dict(run, states=brief), io.StringIO())
+        self.assertEqual(unexpected, [])
+        self.assertEqual(len(known), 1)
+        unexpected, _ = compare.compare_runs(dict(run, states=kernel),
+                                             dict(run, states=long), io.StringIO())
+        self.assertEqual(len(unexpected), 1)
+
+
 class Differ(unittest.TestCase):
     def run_of(self, segments=(), prog=(), retrans=()):
         return {"segments": list(segments), "retrans": list(retrans), "states": [],

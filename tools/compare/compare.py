@@ -194,6 +194,13 @@ def normalise_segments(segments):
 # --- socket states --------------------------------------------------------
 
 
+# (state, first seen) -> seconds it was seen for, filled by read_states().
+BRIEF_STATES = {}
+# A state seen in one run only, for at most this long, is within the
+# sampling's resolution (two or three samples): noted, not a difference.
+BRIEF_STATE_SECONDS = 0.35
+
+
 def read_states(text, prog_pid=None, tuples=(), start=None):
     """Returns the sequence of distinct stable samples: each a string such as
     'prog ESTAB | peer ESTAB,LISTEN' with the time it was first seen (from
@@ -221,7 +228,7 @@ def read_states(text, prog_pid=None, tuples=(), start=None):
             # `veer ss` lists every veer process on the host: keep this
             # program's sockets, and those it no longer owns (orphans,
             # TIME-WAIT) by their addresses, as owned before or as captured.
-            if "pid=%s," % prog_pid in line:
+            if re.search(r"pid=%s[,)]" % prog_pid, line):  # ",fd=" once accepted
                 owned.add((local, remote))
             elif "users:" in line or ((local, remote) not in owned
                                       and (local, remote) not in tuples):
@@ -233,12 +240,19 @@ def read_states(text, prog_pid=None, tuples=(), start=None):
                                        ",".join(sorted(s["peer"])) or "-") for s in samples]
     t0 = start if start is not None else (times[0] if times else 0.0)
     stable = []
+    last_seen = {}
     for i in range(1, len(rendered)):
         if rendered[i] == rendered[i - 1] and (not stable or stable[-1][0] != rendered[i]):
             first = i - 1
             while first > 0 and rendered[first - 1] == rendered[i]:
                 first -= 1
             stable.append((rendered[i], max(0.0, times[first] - t0)))
+            last_seen[len(stable) - 1] = times[i]
+        elif stable and rendered[i] == stable[-1][0]:
+            last_seen[len(stable) - 1] = times[i]
+    # How long each was seen, to tell a brief state sampled in one run only.
+    BRIEF_STATES.update({(text, round(t, 3)): last_seen[k] - t0 - t
+                         for k, (text, t) in enumerate(stable)})
     return stable
 
 
@@ -371,6 +385,7 @@ def direction(line):
 def compare_runs(kernel, veer, out, expected=()):
     """Prints the report; returns (unexpected, expected) difference lists."""
     diffs = []
+    notes = []
     # Segments that cross on the wire may be captured in either order, so
     # each direction is compared on its own; the interleaved view is shown.
     side_by_side("segments at the peer", kernel["segments"], veer["segments"], out)
@@ -382,7 +397,15 @@ def compare_runs(kernel, veer, out, expected=()):
     title = "socket states (sampled; seconds from the program's start)"
     found = compare_timed(title, kernel["states"], veer["states"], out,
                           absolute=STATE_ABS_TOLERANCE)
-    diffs += [("socket states", l, r) for l, r in found]
+    brief = [s for run in (kernel, veer) for s in run["states"]
+             if BRIEF_STATES.get((s[0], round(s[1], 3)), 1e9) <= BRIEF_STATE_SECONDS]
+    brief_texts = {s for s, _ in brief}
+    for l, r in found:
+        if (not l and r in brief_texts) or (not r and l in brief_texts):
+            notes.append("a state seen briefly (under %.2f s) in one run only: %s"
+                         % (BRIEF_STATE_SECONDS, l or r))
+        else:
+            diffs.append(("socket states", l, r))
     for title, key in (("program: calls, results and time taken", "prog"),
                        ("peer: calls, results and time taken", "peer")):
         found = compare_timed(title, kernel[key], veer[key], out)
@@ -397,7 +420,7 @@ def compare_runs(kernel, veer, out, expected=()):
         out.write("%-62s %s %s\n" % (l, " " if ok else "!", r))
         if not ok:
             diffs.append(("retransmissions", l, r))
-    unexpected, known = [], []
+    unexpected, known = [], list(notes)
     for d in diffs:
         text = "%s: kernel '%s' / veer '%s'" % d
         why = [why for pattern, why in KNOWN_DIFFERENCES if re.search(pattern, text)]
