@@ -44,6 +44,7 @@ PACKAGES=(
   wrk
   clang-format
   procps
+  python3
   libpcap-dev
   libcairo2-dev
 )

@@ -31,6 +31,7 @@ extern const Command kSsCommand;
 extern const Command kNetstatCommand;
 extern const Command kCaptureCommand;
 extern const Command kPlotCommand;
+extern const Command kCompareCommand;
 
 // Prints "veer NAME: MESSAGE" and a pointer to the command's help on stderr;
 // returns kExitUsage.

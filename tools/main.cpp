@@ -32,7 +32,7 @@ const Command kVersionCommand = {
 
 const Command* const kCommands[] = {&kRunCommand,  &kNetCommand,     &kSysctlCommand,
                                     &kSsCommand,   &kNetstatCommand, &kCaptureCommand,
-                                    &kPlotCommand, &kVersionCommand};
+                                    &kPlotCommand, &kCompareCommand, &kVersionCommand};
 
 const Command* find_command(std::string_view name) {
   for (const Command* command : kCommands) {

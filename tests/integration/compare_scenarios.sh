@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `veer compare` on every scenario in tests/compare/: each must end in MATCH
+# (documented differences, README "Differences from Linux", allowed). The
+# harness makes and removes its own namespaces; this test only runs it.
+set -euo pipefail
+: "${IT_BIN:?IT_BIN must name the bin directory of the build}"
+[ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root"; exit 1; }
+HERE="$(cd "$(dirname "$0")" && pwd)"
+OUT="$(mktemp -d /tmp/veer-it-compare.XXXXXX)"
+trap 'rm -rf "$OUT"' EXIT
+failed=()
+for scn in "$HERE"/../compare/*.scn; do
+  name=$(basename "$scn" .scn)
+  start=$SECONDS
+  if timeout 120 "$IT_BIN/veer" compare "$scn" >"$OUT/$name.out" 2>&1; then
+    echo "[$(date +%T)] $name: $(tail -n 1 "$OUT/$name.out") ($((SECONDS - start)) s)"
+  else
+    echo "[$(date +%T)] $name: FAILED ($((SECONDS - start)) s)"
+    cat "$OUT/$name.out"
+    failed+=("$name")
+  fi
+  # The harness removes what it made: no namespace of its own is left.
+  if ip netns list | grep -q '^vc-\(peer\|prog\)-'; then
+    echo "FAIL: $name left a namespace: $(ip netns list | grep '^vc-')"
+    exit 1
+  fi
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAIL: ${failed[*]}"
+  exit 1
+fi
+echo "PASS: every scenario matches the kernel"

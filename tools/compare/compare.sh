@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# `veer compare SCENARIO`: runs a scenario from tests/compare/ twice with the
+# same kernel peer at 10.77.0.1 — once with the program under test on the
+# kernel stack (a namespace of its own joined to the peer's by a veth, at
+# 10.77.0.2), once under `veer run` (the demo topology: TAP veer0) — captures
+# at the peer's veer0, samples the socket states (ss / veer ss), and hands
+# everything to compare.py, which prints the runs side by side and MATCH or
+# the differences. Exit status: 0 MATCH, 1 differences, 2 usage or setup.
+#
+# Everything happens in namespaces made here and removed on any exit; every
+# wait is bounded. Needs root. Set by `veer compare`: COMPARE_VEER (the veer binary),
+# COMPARE_BIN_DIR (where tcp-steps is), COMPARE_SCENARIOS.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+: "${COMPARE_VEER:?run through veer compare}"
+: "${COMPARE_BIN_DIR:=$(dirname "$COMPARE_VEER")}"
+: "${COMPARE_SCENARIOS:=$HERE/../../tests/compare}"
+KEEP=0
+ARGS=()
+for a in "$@"; do
+  case "$a" in
+    -k | --keep) KEEP=1 ;;
+    -*) echo "veer compare: unknown option $a" >&2; exit 2 ;;
+    *) ARGS+=("$a") ;;
+  esac
+done
+[ "${#ARGS[@]}" -eq 1 ] || { echo "usage: veer compare [-k] SCENARIO" >&2; exit 2; }
+SCN="${ARGS[0]}"
+if [ ! -f "$SCN" ]; then
+  found=$(find "$COMPARE_SCENARIOS" -maxdepth 1 -name "$SCN*.scn" -o -maxdepth 1 -name "*-$SCN.scn" | sort | head -n1)
+  [ -n "$found" ] || { echo "veer compare: no scenario '$SCN' in $COMPARE_SCENARIOS" >&2; exit 2; }
+  SCN=$found
+fi
+[ "$(id -u)" -eq 0 ] || { echo "veer compare: needs root (network namespaces)" >&2; exit 2; }
+
+# The scenario's settings (see tests/compare/README.md).
+DESCRIPTION="" SYSCTLS="" PEER_SYSCTLS="" PEER="" PROG="" PEER_NFT="" PEER_NFT_OUTPUT="" TAIL=0.5 TIMEOUT=30
+CAPTURE_UNTIL=end
+# shellcheck disable=SC1090
+source "$SCN"
+[ -n "$PROG" ] || { echo "veer compare: $SCN sets no PROG" >&2; exit 2; }
+
+STEPS="$COMPARE_BIN_DIR/tcp-steps"
+[ -x "$STEPS" ] || { echo "veer compare: $STEPS is missing (build the tcp-steps target)" >&2; exit 2; }
+WORK="$(mktemp -d /tmp/veer-compare.XXXXXX)"
+PNS="vc-peer-$$"
+KNS="vc-prog-$$"
+BG=()
+
+teardown() {
+  for pid in "${BG[@]}"; do kill "$pid" 2>/dev/null || true; done
+  BG=()
+  for ns in "$PNS" "$KNS"; do
+    if ip netns pids "$ns" >/dev/null 2>&1; then
+      ip netns pids "$ns" | xargs -r kill -9 2>/dev/null || true
+      ip netns del "$ns" 2>/dev/null || true
+    fi
+  done
+}
+cleanup() {
+  local rc=$?
+  teardown
+  "$COMPARE_VEER" ss >/dev/null 2>&1 || true  # removes the views of killed processes
+  if [ "$KEEP" = 1 ]; then echo "veer compare: kept $WORK" >&2; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 2' INT TERM
+
+die() { echo "veer compare: $*" >&2; exit 2; }
+
+# Sets the peer's namespace up; in kernel mode also the program's namespace
+# and the veth between them, named veer0 on the peer's side as the TAP is.
+make_topology() {
+  local mode=$1
+  ip netns add "$PNS"
+  ip -n "$PNS" link set lo up
+  if [ "$mode" = kernel ]; then
+    ip netns add "$KNS"
+    ip -n "$KNS" link set lo up
+    ip link add veer0 netns "$PNS" type veth peer name eth0 netns "$KNS"
+    ip -n "$PNS" addr add 10.77.0.1/24 dev veer0
+    ip -n "$KNS" addr add 10.77.0.2/24 dev eth0
+    ip -n "$PNS" link set veer0 up
+    ip -n "$KNS" link set eth0 up
+    # veer sends MSS-sized segments: so does the kernel here (no TSO/GSO
+    # trains over the veth, which tcpdump would show as one segment).
+    ip -n "$KNS" link set eth0 gso_max_segs 1
+    ip -n "$PNS" link set veer0 gso_max_segs 1
+    # The kernel starts from veer's values (Linux's built-in defaults and the
+    # scenario's SYSCTLS), not from whatever the host was tuned to: the
+    # per-namespace net.ipv4 knobs veer has (net.core's are host-wide).
+    local key _ value
+    VEER_SYSCTL="$SYSCTLS" "$COMPARE_VEER" sysctl -a | grep '^net\.ipv4\.' |
+      while read -r key _ value; do
+        [ -e "/proc/sys/${key//.//}" ] || continue
+        [ "$(ip netns exec "$KNS" sysctl -n "$key" | tr -s '\t ' ' ')" = "$value" ] && continue
+        if ip netns exec "$KNS" sysctl -qw "$key=$value" >/dev/null 2>&1; then
+          echo "$key = $value"
+        else
+          echo "veer compare: the kernel refuses $key=$value; it keeps $(ip netns exec "$KNS" sysctl -n "$key")" >&2
+        fi
+      done >"$WORK/kernel-sysctls.out"
+  else
+    ip netns exec "$PNS" "$COMPARE_VEER" net up >"$WORK/net-up.out" 2>&1 || die "veer net up: $(cat "$WORK/net-up.out")"
+  fi
+  for kv in $PEER_SYSCTLS; do ip netns exec "$PNS" sysctl -qw "$kv" || die "sysctl $kv"; done
+  if [ -n "$PEER_NFT$PEER_NFT_OUTPUT" ]; then
+    ip netns exec "$PNS" nft -f - <<NFT || die "nft rules"
+table inet compare {
+  chain input { type filter hook input priority 0; policy accept; $PEER_NFT }
+  chain output { type filter hook output priority 0; policy accept; $PEER_NFT_OUTPUT }
+}
+NFT
+  fi
+}
+
+# Samples the socket states every 100 ms into DIR/states.raw until killed.
+sampler() {
+  local mode=$1 out=$2
+  while :; do
+    {
+      echo "@ $(date +%s.%N)"
+      if [ "$mode" = kernel ]; then
+        ip netns exec "$KNS" ss -Htan | sed 's/^/prog /'
+      else
+        "$COMPARE_VEER" ss -a -p 2>/dev/null | tail -n +2 | sed 's/^/prog /'
+      fi
+      ip netns exec "$PNS" ss -Htan | sed 's/^/peer /'
+    } >>"$out"
+    sleep 0.1
+  done
+}
+
+wait_pid() {  # PID SECONDS: waits for PID, kills it after SECONDS
+  local pid=$1 deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      kill -9 "$pid" 2>/dev/null || true
+      echo "(killed after $2 s)" >>"$3"
+      break
+    fi
+    sleep 0.05
+  done
+  wait "$pid" 2>/dev/null || true
+}
+
+run_once() {
+  local mode=$1 dir="$WORK/$1"
+  mkdir -p "$dir"
+  make_topology "$mode"
+  ip netns exec "$PNS" tcpdump -i veer0 --immediate-mode -U -w "$dir/peer.pcap" tcp 2>"$dir/tcpdump.err" &
+  local tcpdump=$!
+  BG+=("$tcpdump")
+  for _ in $(seq 50); do grep -q listening "$dir/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
+  sampler "$mode" "$dir/states.raw" &
+  local sampler_pid=$!
+  BG+=("$sampler_pid")
+  local peer_pid=""
+  if [ -n "$PEER" ]; then
+    # shellcheck disable=SC2086
+    ip netns exec "$PNS" "$STEPS" $PEER >"$dir/peer.out" 2>&1 &
+    peer_pid=$!
+    BG+=("$peer_pid")
+    if [[ "$PEER" == listen:* ]]; then
+      local port=${PEER#listen:}
+      port=${port%% *}
+      for _ in $(seq 50); do
+        [ -n "$(ip netns exec "$PNS" ss -Hltn "sport = :$port")" ] && break
+        sleep 0.1
+      done
+    fi
+  fi
+  date +%s.%N >"$dir/start"
+  local prog
+  if [ "$mode" = kernel ]; then
+    # shellcheck disable=SC2086
+    ip netns exec "$KNS" "$STEPS" $PROG >"$dir/prog.out" 2>&1 &
+    prog=$!
+  else
+    # shellcheck disable=SC2086
+    VEER_SYSCTL="$SYSCTLS" ip netns exec "$PNS" "$COMPARE_VEER" run -- "$STEPS" $PROG >"$dir/prog.out" 2>&1 &
+    prog=$!
+    echo "$prog" >"$dir/prog.pid"
+  fi
+  BG+=("$prog")
+  if [ "$CAPTURE_UNTIL" = prog ]; then
+    # Until the program's last step has returned: under veer the process
+    # lingers after main() (exit_linger_ms) where the kernel's orphan would.
+    local steps deadline=$((SECONDS + TIMEOUT))
+    steps=$(wc -w <<<"$PROG")
+    while [ "$(grep -c ' = ' "$dir/prog.out")" -lt "$steps" ] && kill -0 "$prog" 2>/dev/null &&
+      [ "$SECONDS" -lt "$deadline" ]; do
+      sleep 0.02
+    done
+    kill "$sampler_pid" 2>/dev/null || true
+    kill -INT "$tcpdump" 2>/dev/null || true
+  fi
+  wait_pid "$prog" "$TIMEOUT" "$dir/prog.out"
+  # veer's sockets end with its process (TIME-WAIT too), the kernel's do
+  # not: states are sampled while the program lives.
+  kill "$sampler_pid" 2>/dev/null || true
+  wait "$sampler_pid" 2>/dev/null || true
+  [ -z "$peer_pid" ] || wait_pid "$peer_pid" 10 "$dir/peer.out"
+  [ "$CAPTURE_UNTIL" = prog ] || sleep "$TAIL"
+  kill -INT "$tcpdump" 2>/dev/null || true
+  wait "$tcpdump" 2>/dev/null || true
+  teardown
+}
+
+echo "veer compare: $(basename "$SCN" .scn): $DESCRIPTION" >&2
+run_once kernel
+run_once veer
+python3 "$HERE/compare.py" --scenario "$SCN" "$WORK/kernel" "$WORK/veer"
