@@ -12,6 +12,7 @@ failed=()
 for scn in "$HERE"/../compare/*.scn; do
   name=$(basename "$scn" .scn)
   start=$SECONDS
+  before=$(ip netns list | awk '/^vc-(peer|prog)-/ {print $1}' | sort)
   if timeout 120 "$IT_BIN/veer" compare "$scn" >"$OUT/$name.out" 2>&1; then
     echo "[$(date +%T)] $name: $(tail -n 1 "$OUT/$name.out") ($((SECONDS - start)) s)"
   else
@@ -19,9 +20,11 @@ for scn in "$HERE"/../compare/*.scn; do
     cat "$OUT/$name.out"
     failed+=("$name")
   fi
-  # The harness removes what it made: no namespace of its own is left.
-  if ip netns list | grep -q '^vc-\(peer\|prog\)-'; then
-    echo "FAIL: $name left a namespace: $(ip netns list | grep '^vc-')"
+  # The harness removes what it made: no namespace of its own is left (one
+  # that was there before belongs to another run).
+  left=$(comm -13 <(echo "$before") <(ip netns list | awk '/^vc-(peer|prog)-/ {print $1}' | sort))
+  if [ -n "$left" ]; then
+    echo "FAIL: $name left a namespace: $left"
     exit 1
   fi
 done
