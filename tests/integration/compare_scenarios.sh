@@ -13,8 +13,15 @@ for scn in "$HERE"/../compare/*.scn; do
   name=$(basename "$scn" .scn)
   start=$SECONDS
   before=$(ip netns list | awk '/^vc-(peer|prog)-/ {print $1}' | sort)
+  # Timing is compared within tolerances; a loaded machine (a sanitizer
+  # build, a busy CI host) may push one run past them: one retry, and the
+  # first run's differences are shown.
   if timeout 120 "$IT_BIN/veer" compare "$scn" >"$OUT/$name.out" 2>&1; then
     echo "[$(date +%T)] $name: $(tail -n 1 "$OUT/$name.out") ($((SECONDS - start)) s)"
+  elif echo "[$(date +%T)] $name: differs on the first run, once more:" &&
+    { grep -A 12 '^DIFFERENCES' "$OUT/$name.out" || tail -n 12 "$OUT/$name.out"; } &&
+    timeout 120 "$IT_BIN/veer" compare "$scn" >"$OUT/$name.out" 2>&1; then
+    echo "[$(date +%T)] $name: $(tail -n 1 "$OUT/$name.out") on the second run ($((SECONDS - start)) s)"
   else
     echo "[$(date +%T)] $name: FAILED ($((SECONDS - start)) s)"
     cat "$OUT/$name.out"
