@@ -110,6 +110,21 @@ class States(unittest.TestCase):
         self.assertAlmostEqual(states[0][1], 0.1)
         self.assertAlmostEqual(states[1][1], 0.4)
 
+    def test_no_socket_at_all_before_the_first_or_after_the_last_is_no_state(self):
+        raw = "\n".join([
+            "@ 1.0", "@ 1.1",
+            "@ 1.2", "prog ESTAB 0 0 10.77.0.2:40000 10.77.0.1:18000",
+            "@ 1.3", "prog ESTAB 0 0 10.77.0.2:40000 10.77.0.1:18000",
+            "@ 1.4", "@ 1.5", "@ 1.6",
+            "@ 1.7", "prog ESTAB 0 0 10.77.0.2:40001 10.77.0.1:18000",
+            "@ 1.8", "prog ESTAB 0 0 10.77.0.2:40001 10.77.0.1:18000",
+            "@ 1.9", "@ 2.0",
+        ])
+        states = compare.read_states(raw, start=1.0)
+        # Between two connections, nothing is a state; at either end it is not.
+        self.assertEqual([s for s, _ in states],
+                         ["prog ESTAB | peer -", "prog - | peer -", "prog ESTAB | peer -"])
+
     def test_veer_ss_keeps_this_programs_sockets_only(self):
         raw = "\n".join([
             "@ 1.0",
