@@ -12,7 +12,7 @@ failed=()
 for scn in "$HERE"/../compare/*.scn; do
   name=$(basename "$scn" .scn)
   start=$SECONDS
-  before=$(ip netns list | awk '/^vc-(peer|prog)-/ {print $1}' | sort)
+  export COMPARE_NS_TAG="it$$-$name"
   # Timing is compared within tolerances; a loaded machine (a sanitizer
   # build, a busy CI host) may push one run past them: one retry, and the
   # first run's differences are shown.
@@ -27,9 +27,8 @@ for scn in "$HERE"/../compare/*.scn; do
     cat "$OUT/$name.out"
     failed+=("$name")
   fi
-  # The harness removes what it made: no namespace of its own is left (one
-  # that was there before belongs to another run).
-  left=$(comm -13 <(echo "$before") <(ip netns list | awk '/^vc-(peer|prog)-/ {print $1}' | sort))
+  # The harness removes what it made: no namespace of its own is left.
+  left=$(ip netns list | awk -v tag="$COMPARE_NS_TAG" '$1 ~ ("^vc-(peer|prog)-" tag "$") {print $1}')
   if [ -n "$left" ]; then
     echo "FAIL: $name left a namespace: $left"
     exit 1

@@ -44,8 +44,10 @@ source "$SCN"
 STEPS="$COMPARE_BIN_DIR/tcp-steps"
 [ -x "$STEPS" ] || { echo "veer compare: $STEPS is missing (build the tcp-steps target)" >&2; exit 2; }
 WORK="$(mktemp -d /tmp/veer-compare.XXXXXX)"
-PNS="vc-peer-$$"
-KNS="vc-prog-$$"
+# COMPARE_NS_TAG names this run's namespaces (default: the pid), so that a
+# caller can tell them from another run's.
+PNS="vc-peer-${COMPARE_NS_TAG:-$$}"
+KNS="vc-prog-${COMPARE_NS_TAG:-$$}"
 BG=()
 
 teardown() {
