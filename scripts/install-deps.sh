@@ -45,7 +45,6 @@ PACKAGES=(
   clang-format
   procps
   python3
-  libpcap-dev
   libcairo2-dev
 )
 
