@@ -35,7 +35,7 @@ fi
 [ "$(id -u)" -eq 0 ] || { echo "veer compare: needs root (network namespaces)" >&2; exit 2; }
 
 # The scenario's settings (see tests/compare/README.md).
-DESCRIPTION="" SYSCTLS="" PEER_SYSCTLS="" PEER="" PROG="" PEER_NFT="" PEER_NFT_OUTPUT="" TAIL=0.5 TIMEOUT=30
+DESCRIPTION="" SYSCTLS="" PEER_SYSCTLS="" PEER="" PROG="" PEER_NFT="" PEER_NFT_OUTPUT="" PEER_MTU="" TAIL=0.5 TIMEOUT=30
 CAPTURE_UNTIL=end
 # shellcheck disable=SC1090
 source "$SCN"
@@ -105,6 +105,7 @@ make_topology() {
   else
     ip netns exec "$PNS" "$COMPARE_VEER" net up >"$WORK/net-up.out" 2>&1 || die "veer net up: $(cat "$WORK/net-up.out")"
   fi
+  [ -z "$PEER_MTU" ] || ip -n "$PNS" link set veer0 mtu "$PEER_MTU" || die "mtu $PEER_MTU"
   for kv in $PEER_SYSCTLS; do ip netns exec "$PNS" sysctl -qw "$kv" || die "sysctl $kv"; done
   if [ -n "$PEER_NFT$PEER_NFT_OUTPUT" ]; then
     ip netns exec "$PNS" nft -f - <<NFT || die "nft rules"
