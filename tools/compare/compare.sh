@@ -35,11 +35,28 @@ fi
 [ "$(id -u)" -eq 0 ] || { echo "veer compare: needs root (network namespaces)" >&2; exit 2; }
 
 # The scenario's settings (see tests/compare/README.md).
-DESCRIPTION="" SYSCTLS="" PEER_SYSCTLS="" PEER="" PROG="" PEER_NFT="" PEER_NFT_OUTPUT="" PEER_MTU="" TAIL=0.5 TIMEOUT=30
+DESCRIPTION="" SYSCTLS="" PEER_SYSCTLS="" PEER="" PROG="" PEER_NFT="" PEER_NFT_OUTPUT="" LINK_MTU="" TAIL=0.5 TIMEOUT=30
 CAPTURE_UNTIL=end
 # shellcheck disable=SC1090
 source "$SCN"
 [ -n "$PROG" ] || { echo "veer compare: $SCN sets no PROG" >&2; exit 2; }
+
+# veer's environment for SYSCTLS: VEER_SYSCTL, but a value with commas
+# ("net.ipv4.ip_local_port_range=40016,40016") stands for one with spaces and
+# goes in the knob's own variable (VEER_IP_LOCAL_PORT_RANGE="40016 40016").
+VEER_ENV=()
+plain=()
+for kv in $SYSCTLS; do
+  if [[ "$kv" == *,* ]]; then
+    key=${kv%%=*}
+    key=${key##*.}
+    value=${kv#*=}
+    VEER_ENV+=("VEER_${key^^}=${value//,/ }")
+  else
+    plain+=("$kv")
+  fi
+done
+VEER_ENV+=("VEER_SYSCTL=${plain[*]}")
 
 STEPS="$COMPARE_BIN_DIR/tcp-steps"
 [ -x "$STEPS" ] || { echo "veer compare: $STEPS is missing (build the tcp-steps target)" >&2; exit 2; }
@@ -92,7 +109,7 @@ make_topology() {
     # scenario's SYSCTLS), not from whatever the host was tuned to: the
     # per-namespace net.ipv4 knobs veer has (net.core's are host-wide).
     local key _ value
-    VEER_SYSCTL="$SYSCTLS" "$COMPARE_VEER" sysctl -a | grep '^net\.ipv4\.' |
+    env "${VEER_ENV[@]}" "$COMPARE_VEER" sysctl -a | grep '^net\.ipv4\.' |
       while read -r key _ value; do
         [ -e "/proc/sys/${key//.//}" ] || continue
         [ "$(ip netns exec "$KNS" sysctl -n "$key" | tr -s '\t ' ' ')" = "$value" ] && continue
@@ -105,7 +122,12 @@ make_topology() {
   else
     ip netns exec "$PNS" "$COMPARE_VEER" net up >"$WORK/net-up.out" 2>&1 || die "veer net up: $(cat "$WORK/net-up.out")"
   fi
-  [ -z "$PEER_MTU" ] || ip -n "$PNS" link set veer0 mtu "$PEER_MTU" || die "mtu $PEER_MTU"
+  if [ -n "$LINK_MTU" ]; then
+    # The link's MTU, at both ends: the veth's two sides in kernel mode; the
+    # TAP, which veer's end takes its MTU from, in veer mode.
+    ip -n "$PNS" link set veer0 mtu "$LINK_MTU" || die "mtu $LINK_MTU"
+    [ "$mode" != kernel ] || ip -n "$KNS" link set eth0 mtu "$LINK_MTU" || die "mtu $LINK_MTU"
+  fi
   for kv in $PEER_SYSCTLS; do ip netns exec "$PNS" sysctl -qw "$kv" || die "sysctl $kv"; done
   if [ -n "$PEER_NFT$PEER_NFT_OUTPUT" ]; then
     ip netns exec "$PNS" nft -f - <<NFT || die "nft rules"
@@ -181,7 +203,7 @@ run_once() {
     prog=$!
   else
     # shellcheck disable=SC2086
-    VEER_SYSCTL="$SYSCTLS" ip netns exec "$PNS" "$COMPARE_VEER" run -- "$STEPS" $PROG >"$dir/prog.out" 2>&1 &
+    env "${VEER_ENV[@]}" ip netns exec "$PNS" "$COMPARE_VEER" run -- "$STEPS" $PROG >"$dir/prog.out" 2>&1 &
     prog=$!
     echo "$prog" >"$dir/prog.pid"
   fi
