@@ -173,7 +173,7 @@ run_once() {
   local mode=$1 dir="$WORK/$1"
   mkdir -p "$dir"
   make_topology "$mode"
-  ip netns exec "$PNS" tcpdump -i veer0 --immediate-mode -U -w "$dir/peer.pcap" tcp 2>"$dir/tcpdump.err" &
+  ip netns exec "$PNS" tcpdump -i veer0 -B 16384 --immediate-mode -U -w "$dir/peer.pcap" tcp 2>"$dir/tcpdump.err" &
   local tcpdump=$!
   BG+=("$tcpdump")
   for _ in $(seq 50); do grep -q listening "$dir/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
@@ -186,9 +186,8 @@ run_once() {
     ip netns exec "$PNS" "$STEPS" $PEER >"$dir/peer.out" 2>&1 &
     peer_pid=$!
     BG+=("$peer_pid")
-    if [[ "$PEER" == listen:* ]]; then
-      local port=${PEER#listen:}
-      port=${port%% *}
+    if [[ " $PEER" =~ \ listen:([0-9]+) ]]; then
+      local port=${BASH_REMATCH[1]}
       for _ in $(seq 50); do
         [ -n "$(ip netns exec "$PNS" ss -Hltn "sport = :$port")" ] && break
         sleep 0.1
@@ -229,6 +228,9 @@ run_once() {
   [ "$CAPTURE_UNTIL" = prog ] || sleep "$TAIL"
   kill -INT "$tcpdump" 2>/dev/null || true
   wait "$tcpdump" 2>/dev/null || true
+  if grep -q '^[1-9][0-9]* packets dropped by kernel' "$dir/tcpdump.err"; then
+    echo "veer compare: $mode run: the capture is incomplete: $(grep 'dropped by kernel' "$dir/tcpdump.err")" >&2
+  fi
   teardown
 }
 
