@@ -368,7 +368,7 @@ KNOWN_DIFFERENCES = [
     # After the handshake Linux offers rcv_ssthresh (the SYN's 64240, 502 in
     # units of 128) and grows it as data arrives (tcp_grow_window); veer
     # offers the receive buffer's free space from the start (512).
-    (r"kernel 'prog>peer [^S]* win 5(0\d|10) len .*/ veer '.* win 512 len ",
+    (r"kernel '(#\d+ )?prog>peer [^S]* win 5(0\d|10) len .*/ veer '.* win 512 len ",
      "window after the handshake: Linux 502 or 510 (rcv_ssthresh), veer 512 (buffer space)"),
     # Linux's RST from close() with SO_LINGER 0 carries the receive window
     # (tcp_send_active_reset through tcp_transmit_skb); veer's says 0.
