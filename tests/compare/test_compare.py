@@ -195,6 +195,10 @@ class Differ(unittest.TestCase):
         unexpected, known = compare.compare_runs(k, v, io.StringIO())
         self.assertEqual(unexpected, [])
         self.assertEqual(len(known), 1)
+        # Nor is anything else that differs along with the window.
+        k = self.run_of(["prog>peer .    seq 1 ack 1 win 502 len 1448 [nop,nop,TS]"])
+        v = self.run_of(["prog>peer P.   seq 1 ack 1 win 512 len 1448 [nop,nop,TS]"])
+        self.assertEqual(len(compare.compare_runs(k, v, io.StringIO())[0]), 1)
         # In a SYN the window is not excused.
         k = self.run_of(["prog>peer S    seq 0 win 64240 len 0"])
         v = self.run_of(["prog>peer S    seq 0 win 65535 len 0"])

@@ -69,10 +69,11 @@ teardown() {
   for pid in "${BG[@]}"; do kill "$pid" 2>/dev/null || true; done
   BG=()
   for ns in "$PNS" "$KNS"; do
-    if ip netns pids "$ns" >/dev/null 2>&1; then
-      ip netns pids "$ns" | xargs -r kill -9 2>/dev/null || true
-      ip netns del "$ns" 2>/dev/null || true
-    fi
+    # `ip netns pids` can fail while the namespace's processes exit: the
+    # namespace goes in any case.
+    [ -e "/run/netns/$ns" ] || continue
+    { ip netns pids "$ns" 2>/dev/null || true; } | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
   done
 }
 cleanup() {
