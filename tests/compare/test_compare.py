@@ -91,6 +91,13 @@ class NormaliseSegments(unittest.TestCase):
         self.assertTrue(lines[0].startswith("#1 prog>peer S "))
         self.assertTrue(lines[3].startswith("#2 prog>peer S "))
 
+    def test_a_syn_taking_a_4_tuple_over_is_a_new_connection(self):
+        lines, _ = self.normalise(handshake(1000, 5000, 40000) +
+                                  handshake(1000 + 65549, 9, 40000, 101.0))
+        self.assertEqual(lines[3], "#2 prog>peer S    seq 0 win 64240 len 0 "
+                         "[mss 1460,sackOK,TS,nop,wscale 7] (4-tuple of #1, seq +65549)")
+        self.assertTrue(lines[4].startswith("#2 peer>prog S.   seq 0 ack 1 "))
+
 
 class States(unittest.TestCase):
     RAW = "\n".join([
@@ -203,9 +210,28 @@ class Differ(unittest.TestCase):
         unexpected, known = compare.compare_runs(k, v, io.StringIO())
         self.assertEqual(unexpected, [])
         self.assertEqual(len(known), 1)
+        # Nor is anything else that differs along with the window.
+        k = self.run_of(["prog>peer .    seq 1 ack 1 win 502 len 1448 [nop,nop,TS]"])
+        v = self.run_of(["prog>peer P.   seq 1 ack 1 win 512 len 1448 [nop,nop,TS]"])
+        self.assertEqual(len(compare.compare_runs(k, v, io.StringIO())[0]), 1)
         # In a SYN the window is not excused.
         k = self.run_of(["prog>peer S    seq 0 win 64240 len 0"])
         v = self.run_of(["prog>peer S    seq 0 win 65535 len 0"])
+        self.assertEqual(len(compare.compare_runs(k, v, io.StringIO())[0]), 1)
+
+    def test_windows_once_data_flows(self):
+        # A non-zero window, either way: the program's (rcv_ssthresh ramp)
+        # and the kernel peer's (skb truesize over a veth or a TAP).
+        for line in ("prog>peer .    seq 3001 ack 949 win %d len 0 [nop,nop,TS]",
+                     "peer>prog .    seq 1 ack 1897 win %d len 0 [nop,nop,TS]"):
+            k, v = self.run_of([line % 525]), self.run_of([line % 505])
+            unexpected, known = compare.compare_runs(k, v, io.StringIO())
+            self.assertEqual((unexpected, len(known)), ([], 1))
+            # A zero window is not excused, nor anything else that differs.
+            k, v = self.run_of([line % 67]), self.run_of([line % 0])
+            self.assertEqual(len(compare.compare_runs(k, v, io.StringIO())[0]), 1)
+        k = self.run_of(["peer>prog .    seq 1 ack 1897 win 67 len 0"])
+        v = self.run_of(["peer>prog .    seq 1 ack 2845 win 70 len 0"])
         self.assertEqual(len(compare.compare_runs(k, v, io.StringIO())[0]), 1)
 
     def test_tolerance(self):

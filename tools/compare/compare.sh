@@ -35,11 +35,28 @@ fi
 [ "$(id -u)" -eq 0 ] || { echo "veer compare: needs root (network namespaces)" >&2; exit 2; }
 
 # The scenario's settings (see tests/compare/README.md).
-DESCRIPTION="" SYSCTLS="" PEER_SYSCTLS="" PEER="" PROG="" PEER_NFT="" PEER_NFT_OUTPUT="" TAIL=0.5 TIMEOUT=30
+DESCRIPTION="" SYSCTLS="" PEER_SYSCTLS="" PEER="" PROG="" PEER_NFT="" PEER_NFT_OUTPUT="" LINK_MTU="" TAIL=0.5 TIMEOUT=30
 CAPTURE_UNTIL=end
 # shellcheck disable=SC1090
 source "$SCN"
 [ -n "$PROG" ] || { echo "veer compare: $SCN sets no PROG" >&2; exit 2; }
+
+# veer's environment for SYSCTLS: VEER_SYSCTL, but a value with commas
+# ("net.ipv4.ip_local_port_range=40016,40016") stands for one with spaces and
+# goes in the knob's own variable (VEER_IP_LOCAL_PORT_RANGE="40016 40016").
+VEER_ENV=()
+plain=()
+for kv in $SYSCTLS; do
+  if [[ "$kv" == *,* ]]; then
+    key=${kv%%=*}
+    key=${key##*.}
+    value=${kv#*=}
+    VEER_ENV+=("VEER_${key^^}=${value//,/ }")
+  else
+    plain+=("$kv")
+  fi
+done
+VEER_ENV+=("VEER_SYSCTL=${plain[*]}")
 
 STEPS="$COMPARE_BIN_DIR/tcp-steps"
 [ -x "$STEPS" ] || { echo "veer compare: $STEPS is missing (build the tcp-steps target)" >&2; exit 2; }
@@ -54,10 +71,11 @@ teardown() {
   for pid in "${BG[@]}"; do kill "$pid" 2>/dev/null || true; done
   BG=()
   for ns in "$PNS" "$KNS"; do
-    if ip netns pids "$ns" >/dev/null 2>&1; then
-      ip netns pids "$ns" | xargs -r kill -9 2>/dev/null || true
-      ip netns del "$ns" 2>/dev/null || true
-    fi
+    # `ip netns pids` can fail while the namespace's processes exit: the
+    # namespace goes in any case.
+    [ -e "/run/netns/$ns" ] || continue
+    { ip netns pids "$ns" 2>/dev/null || true; } | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
   done
 }
 cleanup() {
@@ -94,7 +112,7 @@ make_topology() {
     # scenario's SYSCTLS), not from whatever the host was tuned to: the
     # per-namespace net.ipv4 knobs veer has (net.core's are host-wide).
     local key _ value
-    VEER_SYSCTL="$SYSCTLS" "$COMPARE_VEER" sysctl -a | grep '^net\.ipv4\.' |
+    env "${VEER_ENV[@]}" "$COMPARE_VEER" sysctl -a | grep '^net\.ipv4\.' |
       while read -r key _ value; do
         [ -e "/proc/sys/${key//.//}" ] || continue
         [ "$(ip netns exec "$KNS" sysctl -n "$key" | tr -s '\t ' ' ')" = "$value" ] && continue
@@ -106,6 +124,12 @@ make_topology() {
       done >"$WORK/kernel-sysctls.out"
   else
     ip netns exec "$PNS" "$COMPARE_VEER" net up >"$WORK/net-up.out" 2>&1 || die "veer net up: $(cat "$WORK/net-up.out")"
+  fi
+  if [ -n "$LINK_MTU" ]; then
+    # The link's MTU, at both ends: the veth's two sides in kernel mode; the
+    # TAP, which veer's end takes its MTU from, in veer mode.
+    ip -n "$PNS" link set veer0 mtu "$LINK_MTU" || die "mtu $LINK_MTU"
+    [ "$mode" != kernel ] || ip -n "$KNS" link set eth0 mtu "$LINK_MTU" || die "mtu $LINK_MTU"
   fi
   for kv in $PEER_SYSCTLS; do ip netns exec "$PNS" sysctl -qw "$kv" || die "sysctl $kv"; done
   if [ -n "$PEER_NFT$PEER_NFT_OUTPUT" ]; then
@@ -152,7 +176,7 @@ run_once() {
   local mode=$1 dir="$WORK/$1"
   mkdir -p "$dir"
   make_topology "$mode"
-  ip netns exec "$PNS" tcpdump -i veer0 --immediate-mode -U -w "$dir/peer.pcap" tcp 2>"$dir/tcpdump.err" &
+  ip netns exec "$PNS" tcpdump -i veer0 -B 16384 --immediate-mode -U -w "$dir/peer.pcap" tcp 2>"$dir/tcpdump.err" &
   local tcpdump=$!
   BG+=("$tcpdump")
   for _ in $(seq 50); do grep -q listening "$dir/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
@@ -165,9 +189,8 @@ run_once() {
     ip netns exec "$PNS" "$STEPS" $PEER >"$dir/peer.out" 2>&1 &
     peer_pid=$!
     BG+=("$peer_pid")
-    if [[ "$PEER" == listen:* ]]; then
-      local port=${PEER#listen:}
-      port=${port%% *}
+    if [[ " $PEER" =~ \ listen:([0-9]+) ]]; then
+      local port=${BASH_REMATCH[1]}
       for _ in $(seq 50); do
         [ -n "$(ip netns exec "$PNS" ss -Hltn "sport = :$port")" ] && break
         sleep 0.1
@@ -182,7 +205,7 @@ run_once() {
     prog=$!
   else
     # shellcheck disable=SC2086
-    VEER_SYSCTL="$SYSCTLS" ip netns exec "$PNS" "$COMPARE_VEER" run -- "$STEPS" $PROG >"$dir/prog.out" 2>&1 &
+    env "${VEER_ENV[@]}" ip netns exec "$PNS" "$COMPARE_VEER" run -- "$STEPS" $PROG >"$dir/prog.out" 2>&1 &
     prog=$!
     echo "$prog" >"$dir/prog.pid"
   fi
@@ -208,6 +231,9 @@ run_once() {
   [ "$CAPTURE_UNTIL" = prog ] || sleep "$TAIL"
   kill -INT "$tcpdump" 2>/dev/null || true
   wait "$tcpdump" 2>/dev/null || true
+  if grep -q '^[1-9][0-9]* packets dropped by kernel' "$dir/tcpdump.err"; then
+    echo "veer compare: $mode run: the capture is incomplete: $(grep 'dropped by kernel' "$dir/tcpdump.err")" >&2
+  fi
   teardown
 }
 

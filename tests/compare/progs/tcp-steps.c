@@ -6,7 +6,11 @@
  *
  * usage: tcp-steps STEP...
  *
- *   listen:PORT       socket(), SO_REUSEADDR, bind(0.0.0.0:PORT), listen(5)
+ *   listen:PORT[:BACKLOG]  socket(), SO_REUSEADDR, bind(0.0.0.0:PORT), listen(BACKLOG or 5)
+ *   socket            a new socket for later steps (the previous one stays open)
+ *   reuseaddr         SO_REUSEADDR on the socket
+ *   rcvbuf:N          SO_RCVBUF N on the socket, or on the next listener if none
+ *   bind:PORT         bind(0.0.0.0:PORT)
  *   accept            accept() on the listener; later steps use the new socket
  *   connect:IP:PORT   socket() (unless one is open) and connect()
  *   write:N           write() N bytes
@@ -41,6 +45,7 @@
 
 static int sock = -1;
 static int listener = -1;
+static int listener_rcvbuf = 0; /* SO_RCVBUF for the next listener, if set */
 
 static double now(void) {
   struct timespec ts;
@@ -75,13 +80,35 @@ static int new_socket(void) {
 static long run_step(const char* step) {
   char buf[65536];
   int n = 0;
-  if (sscanf(step, "listen:%d", &n) == 1) {
+  int backlog = 5;
+  if (sscanf(step, "listen:%d:%d", &n, &backlog) >= 1) {
     listener = new_socket();
     int one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (listener_rcvbuf > 0 &&
+        setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &listener_rcvbuf, sizeof(listener_rcvbuf)) < 0)
+      return -1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)n)};
     if (bind(listener, (struct sockaddr*)&a, sizeof(a)) < 0) return -1;
-    return listen(listener, 5);
+    return listen(listener, backlog);
+  }
+  if (strcmp(step, "socket") == 0) {
+    sock = new_socket();
+    return 0; /* the fd number itself may differ */
+  }
+  if (strcmp(step, "reuseaddr") == 0) {
+    int one = 1;
+    return setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  }
+  if (sscanf(step, "rcvbuf:%d", &n) == 1) {
+    if (sock >= 0) return setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
+    listener_rcvbuf = n;
+    return 0;
+  }
+  if (sscanf(step, "bind:%d", &n) == 1) {
+    if (sock < 0) sock = new_socket();
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)n)};
+    return bind(sock, (struct sockaddr*)&a, sizeof(a));
   }
   if (strcmp(step, "accept") == 0) {
     sock = accept(listener, NULL, NULL);
