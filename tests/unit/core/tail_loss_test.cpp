@@ -130,7 +130,8 @@ struct LossyReceiver {
   }
 };
 
-void holes_repaired(Time close_after) {
+void holes_repaired(Time close_after, uint32_t segs = 60,
+                    std::vector<uint32_t> holes = {7, 23, 41, 57}) {
   // The picture the README's time-sequence graph showed: holes in a burst
   // (one near the end, before a separate FIN) whose later data is SACKed;
   // RACK must retransmit each once the reordering window passes.
@@ -148,8 +149,8 @@ void holes_repaired(Time close_after) {
   h.inject(peer_header(kPeerPort, kPort, kAck, kPeerIsn + 1, iss + 1, 4000));
   auto conn = h.stack().accept(l, nullptr).value();
   LossyReceiver rx{h, iss + 1, {}, {}, 0};
-  constexpr uint32_t kSegs = 60;
-  for (uint32_t i : {7u, 23u, 41u, 57u}) rx.drop_once.insert(i * kMss);
+  const uint32_t kSegs = segs;
+  for (uint32_t i : holes) rx.drop_once.insert(i * kMss);
   size_t sent = 0;
   const uint32_t total = kSegs * kMss;
   Time t0 = h.now();
@@ -182,11 +183,16 @@ void holes_repaired(Time close_after) {
   }
   EXPECT_EQ(rx.rcv_nxt, total + 1) << "everything and the FIN arrived";
   EXPECT_LT(h.now() - t0, 150ms) << "no retransmission waited for an RTO (200 ms)";
-  EXPECT_EQ(retransmitted, (std::vector<uint32_t>{7, 23, 41, 57})) << "each hole once";
+  EXPECT_EQ(retransmitted, holes) << "each hole once";
 }
 
 TEST(TailLoss, HolesAmidSackedDataAreRepairedWithoutWaitingForTheRto) {
   holes_repaired(0ms);
+}
+
+TEST(TailLoss, TwoEarlyHolesInAShortTransferAreRetransmittedOnce) {
+  // veer compare's 11-bulk-loss: 30 segments, the 3rd and 5th lost once.
+  holes_repaired(0ms, 30, {2, 4});
 }
 
 TEST(TailLoss, HolesAreRepairedWhenTheFinLeavesOnItsOwnLater) {
