@@ -87,7 +87,8 @@ static void* serve(void* arg) {
   return NULL;
 }
 
-static void server(int port) {
+/* A listener on PORT (any address), announced with "listening". */
+static int listen_on(int port) {
   int l = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -95,6 +96,11 @@ static void server(int port) {
   if (bind(l, (struct sockaddr*)&a, sizeof a) < 0 || listen(l, 4096) < 0) die("listen");
   printf("listening\n");
   fflush(stdout);
+  return l;
+}
+
+static void server(int port) {
+  int l = listen_on(port);
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -113,13 +119,7 @@ static void server(int port) {
 static void hold(int port) {
   struct rlimit rl = {.rlim_cur = 1 << 20, .rlim_max = 1 << 20};
   setrlimit(RLIMIT_NOFILE, &rl);
-  int l = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (bind(l, (struct sockaddr*)&a, sizeof a) < 0 || listen(l, 4096) < 0) die("listen");
-  printf("listening\n");
-  fflush(stdout);
+  int l = listen_on(port);
   long n = 0;
   for (;;) {
     if (accept(l, NULL, NULL) < 0) {

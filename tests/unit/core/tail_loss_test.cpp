@@ -21,9 +21,9 @@ constexpr uint16_t kPeerPort = 40000;
 constexpr uint32_t kPeerIsn = 1000;
 constexpr uint32_t kMss = 1000;
 
-TEST(TailLoss, TheSecondHoleIsRetransmittedOnTheAckAfterTheRto) {
-  PeerHarness h;
-  auto l = h.stack().tcp_socket().value();
+// A listener on kPort, and the peer's SYN with SACK and window scaling;
+// returns our ISS from the SYN-ACK.
+uint32_t syn_to_sack_listener(PeerHarness& h, SocketId l) {
   h.stack().bind(l, {Ipv4Addr{}, kPort});
   h.stack().listen(l, 5);
   auto syn = peer_header(kPeerPort, kPort, kSyn, kPeerIsn, 0, 65535);
@@ -31,7 +31,13 @@ TEST(TailLoss, TheSecondHoleIsRetransmittedOnTheAckAfterTheRto) {
   syn.options.sack_permitted = true;
   syn.options.window_scale = 7;
   h.inject(syn);
-  uint32_t iss = h.next_segment()->tcp.seq;
+  return h.next_segment()->tcp.seq;
+}
+
+TEST(TailLoss, TheSecondHoleIsRetransmittedOnTheAckAfterTheRto) {
+  PeerHarness h;
+  auto l = h.stack().tcp_socket().value();
+  uint32_t iss = syn_to_sack_listener(h, l);
   h.advance(10ms);
   auto ack_from_peer = [&](uint32_t ack, std::vector<wire::SackBlock> sacks) {
     auto a = peer_header(kPeerPort, kPort, kAck, kPeerIsn + 1, ack, 2000);
@@ -137,14 +143,7 @@ void holes_repaired(Time close_after, uint32_t segs = 60,
   // RACK must retransmit each once the reordering window passes.
   PeerHarness h;
   auto l = h.stack().tcp_socket().value();
-  h.stack().bind(l, {Ipv4Addr{}, kPort});
-  h.stack().listen(l, 5);
-  auto syn = peer_header(kPeerPort, kPort, kSyn, kPeerIsn, 0, 65535);
-  syn.options.mss = kMss;
-  syn.options.sack_permitted = true;
-  syn.options.window_scale = 7;
-  h.inject(syn);
-  uint32_t iss = h.next_segment()->tcp.seq;
+  uint32_t iss = syn_to_sack_listener(h, l);
   h.advance(1ms);
   h.inject(peer_header(kPeerPort, kPort, kAck, kPeerIsn + 1, iss + 1, 4000));
   auto conn = h.stack().accept(l, nullptr).value();
