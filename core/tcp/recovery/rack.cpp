@@ -4,22 +4,15 @@
 
 namespace veer::core {
 
-namespace {
-
-bool sent_after(Time t1, Time t2, uint32_t end1, uint32_t end2) {
-  return t1 > t2 || (t1 == t2 && seq_gt(end1, end2));
-}
-
-}  // namespace
-
 void Rack::advance(const AckResult& r) {
   if (!r.rack_advanced) return;
   advanced_ = true;
   // Linux keeps the RTT of the last segment processed, and moves the
   // reference point only forward in send order.
   rtt_ = r.rack_rtt;
-  if (!has_xmit_ || sent_after(r.rack_xmit, xmit_, r.rack_end, end_)) {
+  if (!has_xmit_ || sent_after(r.rack_xmit, r.rack_order, r.rack_end, xmit_, order_, end_)) {
     xmit_ = r.rack_xmit;
+    order_ = r.rack_order;
     end_ = r.rack_end;
     has_xmit_ = true;
   }
@@ -45,7 +38,8 @@ Rack::Detection Rack::detect_loss(RetransmitQueue& q, Time now, const RackContex
   q.for_each_by_send_time([&](const SentSegment& s) {
     // Marked lost and not yet retransmitted: nothing new to learn.
     if (s.lost && !s.retrans_in_flight) return RetransmitQueue::Visit::Continue;
-    if (!has_xmit_ || !sent_after(xmit_, s.sent, end_, s.end)) return RetransmitQueue::Visit::Stop;
+    if (!has_xmit_ || !sent_after(xmit_, order_, end_, s.sent, s.order, s.end))
+      return RetransmitQueue::Visit::Stop;
     Time remaining = rtt_ + wnd - (now - s.sent);
     if (remaining <= Time::zero()) {
       ++d.newly_lost;

@@ -74,6 +74,7 @@ class Rack {
  private:
   bool has_xmit_ = false;
   Time xmit_{};
+  uint64_t order_ = 0;
   uint32_t end_ = 0;
   Time rtt_{};
   bool advanced_ = false;

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/tcp/rto.h"
+#include "core/tcp/seq.h"
 #include "core/types.h"
 
 namespace veer::core {
@@ -27,6 +28,20 @@ enum class SendKind : uint8_t {
   Probe,       // a TLP retransmission of the last segment (__tcp_retransmit_skb
                // only): EVER_RETRANS for Karn, but not counted in retrans_out
 };
+
+// Linux tcp_skb_sent_after(): whether segment 1 left after segment 2. Linux
+// orders by the nanosecond send timestamp and breaks a tie, which only the
+// segments of one TSO burst share, by end_seq. veer reads the clock once per
+// engine pass, so a retransmission and new data sent in one pass share a
+// timestamp in any sequence order: `order`, the connection's transmission
+// count, puts them in the order they left, and end_seq still orders the
+// halves of an entry split after it was sent (tcp_fragment()).
+inline bool sent_after(Time t1, uint64_t order1, uint32_t end1, Time t2, uint64_t order2,
+                       uint32_t end2) {
+  if (t1 != t2) return t1 > t2;
+  if (order1 != order2) return order1 > order2;
+  return seq_gt(end1, end2);
+}
 
 // net.ipv4.tcp_recovery bits (include/net/tcp.h).
 inline constexpr int kRackLossDetection = 0x1;  // RACK-TLP loss detection (default)

@@ -5,16 +5,6 @@
 
 namespace veer::core {
 
-namespace {
-
-// Linux tcp_skb_sent_after(): later send time, or the same time and a higher
-// end (segments of one burst leave with one timestamp).
-bool sent_after(Time t1, Time t2, uint32_t end1, uint32_t end2) {
-  return t1 > t2 || (t1 == t2 && seq_gt(end1, end2));
-}
-
-}  // namespace
-
 RetransmitQueue::RetransmitQueue(std::pmr::memory_resource* memory)
     : slots_(memory), free_(memory), order_(memory) {}
 
@@ -117,6 +107,7 @@ void RetransmitQueue::split(size_t pos, uint32_t at) {
 void RetransmitQueue::transmitted(uint32_t idx, Time now, SendKind kind) {
   SentSegment& s = slots_[idx].seg;
   s.sent = now;
+  s.order = ++transmissions_;
   ++s.transmissions;
   s.delivered_at_send = delivered_;  // tcp_rate_skb_sent()
   ++total_retrans_;
@@ -152,6 +143,7 @@ void RetransmitQueue::on_send(uint32_t seq, uint32_t end, Time now, SendKind kin
   s.seq = seq;
   s.end = end;
   s.first_sent = s.sent = now;
+  s.order = ++transmissions_;
   s.delivered_at_send = delivered_;
   s.transmissions = 1;
   s.syn = syn;
@@ -306,8 +298,10 @@ void RetransmitQueue::rack_candidate(const SentSegment& s, Time now, const AckCo
   // tcp_rack_advance(): a retransmitted segment acknowledged sooner than
   // min_rtt was probably the original's ACK; it says nothing about RACK.
   if (s.ever_retransmitted() && (!ctx.min_rtt || rtt < *ctx.min_rtt)) return;
-  if (!r.rack_advanced || sent_after(s.sent, r.rack_xmit, s.end, r.rack_end)) {
+  if (!r.rack_advanced ||
+      sent_after(s.sent, s.order, s.end, r.rack_xmit, r.rack_order, r.rack_end)) {
     r.rack_xmit = s.sent;
+    r.rack_order = s.order;
     r.rack_end = s.end;
   }
   r.rack_advanced = true;
@@ -316,12 +310,13 @@ void RetransmitQueue::rack_candidate(const SentSegment& s, Time now, const AckCo
 
 // tcp_rate_skb_delivered(): remember the delivered count when the most
 // recently sent of the newly delivered segments left.
-void RetransmitQueue::rate_delivered(const SentSegment& s, AckResult& r, Time& latest_sent,
-                                     uint32_t& latest_end) const {
-  if (r.prior_delivered == 0 || sent_after(s.sent, latest_sent, s.end, latest_end)) {
+void RetransmitQueue::rate_delivered(const SentSegment& s, AckResult& r) {
+  if (r.prior_delivered == 0 ||
+      sent_after(s.sent, s.order, s.end, rate_sent_, rate_order_, rate_end_)) {
     r.prior_delivered = s.delivered_at_send;
-    latest_sent = s.sent;
-    latest_end = s.end;
+    rate_sent_ = s.sent;
+    rate_order_ = s.order;
+    rate_end_ = s.end;
   }
 }
 
@@ -367,7 +362,7 @@ void RetransmitQueue::sacktag_one(uint32_t idx, bool dsack, Time now, const AckC
     ++r.delivered;
     ++r.newly_sacked;
     unlink(idx);
-    rate_delivered(s, r, rate_sent_, rate_end_);
+    rate_delivered(s, r);
     if (!seq_lt(s.seq, highest_sack_end_)) highest_sack_end_ = s.end;
   }
   // D-SACK: the retransmission was redundant and is no longer in flight.
@@ -454,7 +449,7 @@ void RetransmitQueue::clean(uint32_t prior_una, Time now, const AckContext& ctx,
       if (!spurious) rack_candidate(s, now, ctx, r);
     }
     if (s.lost) --lost_out_;
-    if (!s.sacked) rate_delivered(s, r, rate_sent_, rate_end_);
+    if (!s.sacked) rate_delivered(s, r);
     if (s.syn) {
       r.syn_acked = true;
     } else {
@@ -501,6 +496,7 @@ AckResult RetransmitQueue::on_ack(uint32_t cum_ack, std::span<const wire::SackBl
     return r;
   }
   rate_sent_ = Time{};
+  rate_order_ = 0;
   rate_end_ = 0;
   if (seq_lt(cum_ack, snd_una_)) {
     r.old_ack = true;

@@ -29,6 +29,7 @@ struct SentSegment {
   uint32_t end = 0;  // one past the last sequence number (SYN and FIN count)
   Time first_sent{};
   Time sent{};                     // latest (re)transmission: Linux skb_mstamp
+  uint64_t order = 0;              // the connection's transmission count when it left
   uint32_t delivered_at_send = 0;  // the delivered count when it left (tx.delivered)
   uint16_t transmissions = 0;      // 1 + retransmissions + probes
   bool retrans_in_flight = false;  // TCPCB_SACKED_RETRANS: a retransmission is out
@@ -92,9 +93,10 @@ struct AckResult {
 
   // RACK (tcp_rack_advance over every newly delivered entry).
   bool rack_advanced = false;
-  Time rack_rtt{};        // RTT of the last entry that advanced RACK
-  Time rack_xmit{};       // send time of the most recently sent delivered entry
-  uint32_t rack_end = 0;  // and its end
+  Time rack_rtt{};          // RTT of the last entry that advanced RACK
+  Time rack_xmit{};         // send time of the most recently sent delivered entry
+  uint64_t rack_order = 0;  // and its transmission count
+  uint32_t rack_end = 0;    // and its end
 
   // Reordering evidence for tcp_check_sack_reordering().
   std::optional<uint32_t> reorder_sack;  // from SACKs (state->reord)
@@ -209,8 +211,7 @@ class RetransmitQueue {
                    uint32_t& reord, std::optional<Time>& first_sackt, Time& last_sackt);
   void clean(uint32_t prior_una, Time now, const AckContext& ctx, bool sack_enabled, AckResult& r);
   void rack_candidate(const SentSegment& s, Time now, const AckContext& ctx, AckResult& r) const;
-  void rate_delivered(const SentSegment& s, AckResult& r, Time& latest_sent,
-                      uint32_t& latest_end) const;
+  void rate_delivered(const SentSegment& s, AckResult& r);
 
   std::pmr::vector<Slot> slots_;
   std::pmr::vector<uint32_t> free_;
@@ -231,7 +232,9 @@ class RetransmitQueue {
   uint32_t lost_total_ = 0;
   // The most recently sent entry delivered by the ACK being processed.
   Time rate_sent_{};
+  uint64_t rate_order_ = 0;
   uint32_t rate_end_ = 0;
+  uint64_t transmissions_ = 0;  // every (re)transmission, for SentSegment::order
 };
 
 template <typename Fn>

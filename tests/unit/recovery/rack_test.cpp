@@ -121,5 +121,43 @@ TEST(Rack, AmbiguousRetransmissionDoesNotAdvance) {
   EXPECT_FALSE(ack.rack_advanced);
 }
 
+// veer reads the clock once per engine pass, so new data and a
+// retransmission can leave with one timestamp, new data first. A SACK for
+// that new data says nothing about the retransmission that left after it
+// (veer compare 11-bulk-loss once sent every retransmission twice); the
+// other way round the retransmission is lost.
+TEST(Rack, EqualTimestampsFollowTransmissionOrder) {
+  for (bool retransmission_first : {false, true}) {
+    SCOPED_TRACE(retransmission_first ? "retransmission first" : "new data first");
+    core::RetransmitQueue q;
+    q.reset(1);
+    for (uint32_t i = 0; i < 5; ++i) {
+      q.on_send(1 + 1000 * i, 1001 + 1000 * i, 0ms, core::SendKind::New);
+    }
+    core::AckContext ctx;
+    ctx.mss = 1000;
+    ctx.min_rtt = 40ms;
+    Rack r;
+    r.advance(q.on_ack(1, std::vector<wire::SackBlock>{{1001, 5001}}, 40ms, ctx));
+    RackContext c = context();
+    c.state = CaState::Recovery;
+    auto d = r.mark_lost(q, 40ms, c);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->newly_lost, 1u);
+    // One engine pass at 40 ms sends new data and the retransmission.
+    if (retransmission_first) q.on_send(1, 1001, 40ms, core::SendKind::Retransmit);
+    q.on_send(5001, 6001, 40ms, core::SendKind::New);
+    if (!retransmission_first) q.on_send(1, 1001, 40ms, core::SendKind::Retransmit);
+    ASSERT_EQ(q.retrans_out(), 1u);
+    // The new segment is SACKed a round trip later, before the
+    // retransmission's ACK.
+    r.advance(q.on_ack(1, std::vector<wire::SackBlock>{{5001, 6001}, {1001, 5001}}, 80ms, ctx));
+    auto d2 = r.mark_lost(q, 80ms, c);
+    ASSERT_TRUE(d2);
+    EXPECT_EQ(d2->newly_lost, retransmission_first ? 1u : 0u);
+    EXPECT_EQ(q.retrans_out(), retransmission_first ? 0u : 1u);
+  }
+}
+
 }  // namespace
 }  // namespace veer::test
