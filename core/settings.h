@@ -49,6 +49,8 @@ struct TcpSettings {
   int adv_win_scale = 1;                // net.ipv4.tcp_adv_win_scale
   uint32_t notsent_lowat = UINT32_MAX;  // net.ipv4.tcp_notsent_lowat
   int min_tso_segs = 2;                 // net.ipv4.tcp_min_tso_segs
+  uint32_t gso_max_segs = 65535;        // the link's gso_max_segs (ip link ... gso_max_segs)
+  int max_tcp_header = 320;             // MAX_TCP_HEADER of the Linux build modelled
   int rto_min_us = 200000;              // net.ipv4.tcp_rto_min_us (Linux 6.11+)
   int rto_max_ms = 120000;              // net.ipv4.tcp_rto_max_ms (Linux 6.15+)
   bool abort_on_overflow = false;       // net.ipv4.tcp_abort_on_overflow

@@ -352,6 +352,25 @@ constexpr std::array kKnobs = {
          .min = 576,
          .max = 9000,
          .help = "Link MTU in bytes"},
+    // Linux's per-device limit (ip link set DEV gso_max_segs N), GSO_MAX_SEGS at most.
+    Knob{.name = "gso_max_segs",
+         .kind = Kind::Int,
+         .default_value = "65535",
+         .min = 1,
+         .max = 65535,
+         .help = "Most segments in one send-buffer chunk and one TSO burst, as the link's "
+                 "gso_max_segs limits Linux's skbs (1: one segment each, and no burst ends "
+                 "with PSH)"},
+    // include/net/tcp.h: L1_CACHE_ALIGN(128 + MAX_HEADER), MAX_HEADER being
+    // LL_MAX_HEADER (32, 96 or 128) plus 48 with IP tunnels built in.
+    Knob{.name = "max_tcp_header",
+         .kind = Kind::Int,
+         .default_value = "320",
+         .min = 128,
+         .max = 1024,
+         .help = "MAX_TCP_HEADER of the Linux build whose buffers veer models: 320 on distribution "
+                 "kernels (Debian's), 192 without Wi-Fi, Hyper-V and IP tunnels; it sizes the send "
+                 "buffer's growth (tcp_sndbuf_expand) and each send chunk's overhead"},
     // Each chunk is 4 KiB; half receive (up to xdp_ring_size), the rest send.
     Knob{.name = "xdp_frames",
          .kind = Kind::Int,

@@ -72,6 +72,8 @@ core::StackConfig Config::stack_config() const {
   tcp.adv_win_scale = get_int("net.ipv4.tcp_adv_win_scale");
   tcp.notsent_lowat = static_cast<uint32_t>(get_int64("net.ipv4.tcp_notsent_lowat"));
   tcp.min_tso_segs = get_int("net.ipv4.tcp_min_tso_segs");
+  tcp.gso_max_segs = static_cast<uint32_t>(get_int("gso_max_segs"));
+  tcp.max_tcp_header = get_int("max_tcp_header");
   tcp.rto_min_us = get_int("net.ipv4.tcp_rto_min_us");
   tcp.rto_max_ms = get_int("net.ipv4.tcp_rto_max_ms");
   tcp.abort_on_overflow = get_int("net.ipv4.tcp_abort_on_overflow") != 0;

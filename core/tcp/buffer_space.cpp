@@ -35,25 +35,28 @@ InitialWindow select_initial_window(int full_space, uint32_t clamp, uint32_t mss
 
 int sndbuf_expand_target(uint32_t mss, uint32_t cwnd, uint32_t reordering,
                          const TcpSettings& settings) {
-  uint32_t per_mss = std::bit_ceil(mss + kMaxTcpHeader + kSkbSharedInfoSize) + kSkbStructSize;
+  uint32_t per_mss =
+      std::bit_ceil(mss + static_cast<uint32_t>(settings.max_tcp_header) + kSkbSharedInfoSize) +
+      kSkbStructSize;
   uint32_t segs = std::max({10u, cwnd, reordering + 1});
   // Fast recovery: CUBIC needs 1.7 windows, rounded up to 2 (Reno too).
   uint64_t sndmem = 2ull * segs * per_mss;
   return static_cast<int>(std::min<uint64_t>(sndmem, static_cast<uint64_t>(settings.wmem_max)));
 }
 
-uint32_t xmit_size_goal(uint32_t mss, uint32_t max_window) {
+uint32_t xmit_size_goal(uint32_t mss, uint32_t max_window, const TcpSettings& settings) {
   if (mss == 0) return 0;
-  uint32_t goal = kGsoMaxSize;
+  uint32_t goal = gso_max_size(settings);
   uint32_t cutoff = max_window > 536 ? max_window / 2 : max_window;
   if (cutoff && goal > cutoff) goal = std::max(cutoff, 48u);
-  uint32_t segs = std::min(goal / mss, kGsoMaxSegs);
+  uint32_t segs = std::min({goal / mss, kGsoMaxSegs, settings.gso_max_segs});
   return std::max(segs * mss, mss);
 }
 
 uint32_t tso_segs(const TsoInputs& in, const TcpSettings& settings) {
   if (in.mss == 0) return 1;
-  uint64_t bytes = kGsoMaxSize;  // no RTT yet: no pacing rate, no limit but GSO's
+  const uint64_t gso_max = gso_max_size(settings);
+  uint64_t bytes = gso_max;  // no RTT yet: no pacing rate, no limit but GSO's
   int64_t srtt_us = std::chrono::duration_cast<std::chrono::microseconds>(in.srtt).count();
   if (srtt_us > 0) {
     uint64_t ratio = in.cwnd < in.ssthresh / 2 ? kPacingSsRatio : kPacingCaRatio;
@@ -64,12 +67,13 @@ uint32_t tso_segs(const TsoInputs& in, const TcpSettings& settings) {
     if (min_rtt_us > 0) {
       // Close peers get larger bursts: the allowance halves every 512 us.
       int64_t r = min_rtt_us >> kTsoRttLog;
-      if (r < 32) bytes += kGsoMaxSize >> r;
+      if (r < 32) bytes += gso_max >> r;
     }
-    bytes = std::min<uint64_t>(bytes, kGsoMaxSize);
+    bytes = std::min<uint64_t>(bytes, gso_max);
   }
   uint64_t segs = std::max<uint64_t>(bytes / in.mss, static_cast<uint64_t>(settings.min_tso_segs));
-  return static_cast<uint32_t>(std::min<uint64_t>(segs, kGsoMaxSegs));
+  return static_cast<uint32_t>(
+      std::min<uint64_t>({segs, kGsoMaxSegs, std::max(settings.gso_max_segs, 1u)}));
 }
 
 }  // namespace veer::core

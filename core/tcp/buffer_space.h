@@ -19,21 +19,24 @@
 namespace veer::core {
 
 // Sizes behind Linux's constants on x86-64 (include/net/sock.h, tcp.h):
-// SKB_DATA_ALIGN(sizeof(struct sk_buff)) and of struct skb_shared_info, and
-// MAX_TCP_HEADER with the usual distribution config.
+// SKB_DATA_ALIGN(sizeof(struct sk_buff)) and of struct skb_shared_info.
+// MAX_TCP_HEADER depends on the kernel's build: TcpSettings::max_tcp_header.
 inline constexpr int kSkbStructSize = 256;
 inline constexpr int kSkbSharedInfoSize = 320;
-inline constexpr int kMaxTcpHeader = 320;
 // TCP_SKB_MIN_TRUESIZE, SOCK_MIN_SNDBUF, SOCK_MIN_RCVBUF.
 inline constexpr int kTcpSkbMinTruesize = 2048 + kSkbStructSize;
 inline constexpr int kSockMinSndbuf = 2 * kTcpSkbMinTruesize;
 inline constexpr int kSockMinRcvbuf = kTcpSkbMinTruesize;
 // The truesize of an empty skb from tcp_stream_alloc_skb(): a head of
-// MAX_TCP_HEADER from the small-head cache (SKB_TRUESIZE(320)).
-inline constexpr int kSkbTruesize = kMaxTcpHeader + kSkbStructSize + kSkbSharedInfoSize;
+// MAX_TCP_HEADER (SKB_TRUESIZE(MAX_TCP_HEADER)).
+inline int skb_truesize(const TcpSettings& s) {
+  return s.max_tcp_header + kSkbStructSize + kSkbSharedInfoSize;
+}
 // sk_gso_max_size for a device with the default GSO limit (64 KiB less
 // MAX_TCP_HEADER + 1, sk_setup_caps()).
-inline constexpr uint32_t kGsoMaxSize = 65536 - kMaxTcpHeader - 1;
+inline uint32_t gso_max_size(const TcpSettings& s) {
+  return 65536 - static_cast<uint32_t>(s.max_tcp_header) - 1;
+}
 
 // sock_setsockopt() SO_SNDBUF/SO_RCVBUF: the value as an unsigned number,
 // capped at net.core.{w,r}mem_max, doubled for the kernel's bookkeeping,
@@ -78,12 +81,13 @@ int sndbuf_expand_target(uint32_t mss, uint32_t cwnd, uint32_t reordering,
 // tcp_bound_to_half_wnd() + tcp_xmit_size_goal(): how much one buffer chunk
 // (one skb of tcp_sendmsg()) holds: a multiple of the MSS up to the GSO
 // size, at most half the largest window the peer offered.
-uint32_t xmit_size_goal(uint32_t mss, uint32_t max_window);
+// The link's gso_max_segs caps it in segments.
+uint32_t xmit_size_goal(uint32_t mss, uint32_t max_window, const TcpSettings& settings);
 
 // tcp_tso_autosize() + tcp_tso_segs(): segments in one TSO burst, from the
 // pacing rate Linux would use (tcp_update_pacing_rate(): 200 % of
 // cwnd * mss / srtt in slow start, 120 % after) and the minimum RTT, at
-// least net.ipv4.tcp_min_tso_segs.
+// least net.ipv4.tcp_min_tso_segs, at most the link's gso_max_segs.
 struct TsoInputs {
   uint32_t mss = 0;
   uint32_t cwnd = 0;

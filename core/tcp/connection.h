@@ -247,7 +247,9 @@ class TcpConnection {
   // The send buffer (sk_wmem_queued, sk_stream_memory_free(),
   // __sk_stream_is_writeable(); `wake` as in tcp_stream_memory_free()).
   uint32_t write_seq() const { return snd_una_ + static_cast<uint32_t>(snd_buf_.size()); }
-  size_t wmem_queued() const { return snd_buf_.size() + chunks_.count() * size_t{kSkbTruesize}; }
+  size_t wmem_queued() const {
+    return snd_buf_.size() + chunks_.count() * static_cast<size_t>(skb_truesize(env_.settings));
+  }
   uint32_t notsent_limit() const {
     return notsent_lowat_ ? notsent_lowat_ : env_.settings.notsent_lowat;
   }

@@ -32,7 +32,7 @@ bool TcpConnection::writable() const {
 }
 
 uint32_t TcpConnection::size_goal() const {
-  return xmit_size_goal(snd_mss_, max_window_);
+  return xmit_size_goal(snd_mss_, max_window_, env_.settings);
 }
 
 bool TcpConnection::forced_push() const {

@@ -1,6 +1,6 @@
 // The send queue as Linux's tcp_sendmsg() cuts it into skbs: a chunk is
 // filled up to the size goal (xmit_size_goal()), may carry the PSH mark
-// (tcp_mark_push()), and costs kSkbTruesize of send buffer on top of its
+// (tcp_mark_push()), and costs skb_truesize() of send buffer on top of its
 // bytes until it is fully acknowledged (sk_wmem_queued). The bytes
 // themselves live in the connection's ByteRing; this keeps the boundaries.
 #pragma once

@@ -241,5 +241,54 @@ class Differ(unittest.TestCase):
         self.assertFalse(compare.within_tolerance(5.0, 5.6))
 
 
+class LooseAckClock(unittest.TestCase):
+    SYN = "prog>peer S    seq 0 win 64240 len 0 [mss 1460,sackOK,TS,nop,wscale 7]"
+    FIN = "prog>peer F.   seq 4345 ack 1 win 502 len 0 [nop,nop,TS]"
+
+    def data(self, seq, win=502, flags="."):
+        return "prog>peer %-4s seq %d ack 1 win %d len 1448 [nop,nop,TS]" % (flags, seq, win)
+
+    def ack(self, ack, sack=""):
+        opts = "nop,nop,TS" + (",nop,nop,sack " + sack if sack else "")
+        return "peer>prog .    seq 1 ack %d win 70 len 0 [%s]" % (ack, opts)
+
+    def test_interleaving_and_coalescing_do_not_count(self):
+        # Both runs lose the second segment; one retransmits it before its
+        # last new segment, the other after, and the peers ACK differently.
+        a = [self.SYN, self.data(1), self.data(1449), self.data(2897, 512), self.ack(1449),
+             self.ack(1449, "2897:4345"), self.data(1449), self.ack(4345), self.FIN]
+        b = [self.SYN, self.data(1), self.ack(1449), self.data(1449), self.data(2897),
+             self.ack(1449, "2897:4345"), self.ack(1449, "2897:4345"), self.data(1449),
+             self.ack(2897, "2897:4345"), self.ack(4345), self.FIN]
+        la, lb = compare.loose_ack_clock(a), compare.loose_ack_clock(b)
+        self.assertIn("peer>prog SACK hole 1449:2897", la)
+        self.assertIn("peer>prog last pure ACK 4345", la)
+        self.assertEqual(compare.compare_runs(self.as_run(la), self.as_run(lb),
+                                              io.StringIO())[0], [])
+
+    def test_an_extra_retransmission_and_dsack_count(self):
+        a = [self.SYN, self.data(1), self.ack(1449), self.FIN]
+        b = [self.SYN, self.data(1), self.ack(1449), self.data(1), self.ack(1449, "1:1449"),
+             self.FIN]
+        lb = compare.loose_ack_clock(b)
+        self.assertIn("peer>prog D-SACK 1:1449", lb)
+        unexpected, _ = compare.compare_runs(self.as_run(compare.loose_ack_clock(a)), self.as_run(lb),
+                                             io.StringIO())
+        self.assertEqual(len(unexpected), 2)
+
+    def test_scenario_setting(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".scn") as f:
+            f.write('DESCRIPTION="x"\nACK_CLOCK=loose\n')
+            f.flush()
+            self.assertEqual(compare.scenario_setting(f.name, "ACK_CLOCK"), "loose")
+            self.assertEqual(compare.scenario_setting(f.name, "OTHER"), "")
+        self.assertEqual(compare.scenario_setting(None, "ACK_CLOCK"), "")
+
+    @staticmethod
+    def as_run(segments):
+        return {"segments": segments, "retrans": [], "states": [], "prog": [], "peer": []}
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -57,6 +57,31 @@ for kv in $SYSCTLS; do
   fi
 done
 VEER_ENV+=("VEER_SYSCTL=${plain[*]}")
+# The link's gso_max_segs, as the kernel run's veth has it (make_topology).
+VEER_ENV+=("VEER_GSO_MAX_SEGS=1")
+
+# MAX_TCP_HEADER of the running kernel, from its build config (include/net/
+# tcp.h and netdevice.h): L1_CACHE_ALIGN(128 + MAX_HEADER), MAX_HEADER being
+# LL_MAX_HEADER (128 with Hyper-V networking or 802.11s mesh, 96 with Wi-Fi
+# or AX.25, else 32) plus 48 with IP tunnels. veer models the same skbs.
+kernel_max_tcp_header() {
+  local config ll=32 max shift
+  config=$( (zcat /proc/config.gz || cat "/boot/config-$(uname -r)") 2>/dev/null) || return 0
+  [ -n "$config" ] || return 0
+  on() { grep -Eq "^CONFIG_$1=[ym]" <<<"$config"; }
+  if on HYPERV_NET; then
+    ll=128
+  elif on WLAN || on AX25; then
+    if on MAC80211_MESH; then ll=128; else ll=96; fi
+  fi
+  max=$ll
+  if on NET_IPIP || on NET_IPGRE || on IPV6_SIT || on IPV6_TUNNEL; then max=$((ll + 48)); fi
+  shift=$(sed -n 's/^CONFIG_X86_L1_CACHE_SHIFT=//p' <<<"$config")
+  local line=$((1 << ${shift:-6}))
+  echo $(((128 + max + line - 1) / line * line))
+}
+MAX_TCP_HEADER=$(kernel_max_tcp_header)
+[ -z "$MAX_TCP_HEADER" ] || VEER_ENV+=("VEER_MAX_TCP_HEADER=$MAX_TCP_HEADER")
 
 STEPS="$COMPARE_BIN_DIR/tcp-steps"
 [ -x "$STEPS" ] || { echo "veer compare: $STEPS is missing (build the tcp-steps target)" >&2; exit 2; }
@@ -104,10 +129,10 @@ make_topology() {
     ip -n "$KNS" addr add 10.77.0.2/24 dev eth0
     ip -n "$PNS" link set veer0 up
     ip -n "$KNS" link set eth0 up
-    # veer sends MSS-sized segments: so does the kernel here (no TSO/GSO
-    # trains over the veth, which tcpdump would show as one segment).
+    # One segment per skb (no GSO trains over the veth, which tcpdump would
+    # show as one large segment and nftables would drop whole): the
+    # program's side here, veer's gso_max_segs knob in the veer run.
     ip -n "$KNS" link set eth0 gso_max_segs 1
-    ip -n "$PNS" link set veer0 gso_max_segs 1
     # The kernel starts from veer's values (Linux's built-in defaults and the
     # scenario's SYSCTLS), not from whatever the host was tuned to: the
     # per-namespace net.ipv4 knobs veer has (net.core's are host-wide).
@@ -125,6 +150,8 @@ make_topology() {
   else
     ip netns exec "$PNS" "$COMPARE_VEER" net up >"$WORK/net-up.out" 2>&1 || die "veer net up: $(cat "$WORK/net-up.out")"
   fi
+  # The peer too sends one segment per skb, in both runs.
+  ip -n "$PNS" link set veer0 gso_max_segs 1 || die "gso_max_segs"
   if [ -n "$LINK_MTU" ]; then
     # The link's MTU, at both ends: the veth's two sides in kernel mode; the
     # TAP, which veer's end takes its MTU from, in veer mode.

@@ -62,13 +62,25 @@ TEST(BufferSpace, SendBufferGrowsForTwoWindowsOfWorstCaseSkbs) {
   EXPECT_EQ(sndbuf_expand_target(1460, 4, 3, t), 87040) << "at least the initial window";
   t.wmem_max = 100000;
   EXPECT_EQ(sndbuf_expand_target(1448, 40, 3, t), 100000);
+  // A kernel built without Wi-Fi, Hyper-V and tunnels (MAX_TCP_HEADER 192):
+  // 1460 + 192 + 320 fits 2048, as ss shows on such a kernel (tb46080).
+  TcpSettings small;
+  small.max_tcp_header = 192;
+  EXPECT_EQ(sndbuf_expand_target(1460, 10, 3, small), 46080);
+  EXPECT_EQ(skb_truesize(small), 768);
+  EXPECT_EQ(skb_truesize(TcpSettings{}), 896);
 }
 
 TEST(BufferSpace, SizeGoalIsHalfThePeersLargestWindowInWholeSegments) {
-  EXPECT_EQ(xmit_size_goal(1000, 50000), 25000u);
-  EXPECT_EQ(xmit_size_goal(1000, 257u << 7), 16000u);
-  EXPECT_EQ(xmit_size_goal(1460, 65535u << 7), 64240u) << "the GSO limit";
-  EXPECT_EQ(xmit_size_goal(1000, 1500), 1000u) << "never below one segment";
+  TcpSettings t, segs4, segs1;
+  segs4.gso_max_segs = 4;
+  segs1.gso_max_segs = 1;
+  EXPECT_EQ(xmit_size_goal(1000, 50000, t), 25000u);
+  EXPECT_EQ(xmit_size_goal(1000, 257u << 7, t), 16000u);
+  EXPECT_EQ(xmit_size_goal(1460, 65535u << 7, t), 64240u) << "the GSO limit";
+  EXPECT_EQ(xmit_size_goal(1000, 1500, t), 1000u) << "never below one segment";
+  EXPECT_EQ(xmit_size_goal(1000, 50000, segs4), 4000u) << "the link's gso_max_segs";
+  EXPECT_EQ(xmit_size_goal(1000, 50000, segs1), 1000u);
 }
 
 TEST(BufferSpace, TsoBurstsFollowThePacingRate) {
@@ -89,6 +101,12 @@ TEST(BufferSpace, TsoBurstsFollowThePacingRate) {
   in.srtt = 100us;
   in.min_rtt = 100us;
   EXPECT_EQ(tso_segs(in, t), 65u);
+  // The link's gso_max_segs caps bursts, tcp_min_tso_segs included.
+  t.gso_max_segs = 8;
+  EXPECT_EQ(tso_segs(in, t), 8u);
+  t.gso_max_segs = 1;
+  in.srtt = in.min_rtt = 100ms;
+  EXPECT_EQ(tso_segs(in, t), 1u);
 }
 
 }  // namespace

@@ -147,6 +147,32 @@ TEST_F(Corked, TsoBurstsEndWithPsh) {
                   ". 5001:6001", ". 6001:7001", ". 7001:8001", ". 8001:9001", "P. 9001:10001"}));
 }
 
+TEST_F(Corked, OneSegmentSkbsCarryNoBurstPsh) {
+  // A link with gso_max_segs 1 (as veer compare sets for both stacks):
+  // every skb is one segment (pcount 1), so no burst ends with PSH; PSH
+  // marks only forced pushes (half the peer's largest window, 32896 / 2,
+  // written since the last mark: the chunk ending at 17001) and the end of
+  // what the write took.
+  StackConfig cfg = make_config(kMacA, kIpA);
+  cfg.tcp.min_tso_segs = 10;
+  cfg.tcp.gso_max_segs = 1;
+  open(cfg, 100ms);
+  size_t taken = send(26000);
+  ASSERT_GT(taken, 17000u);
+  EXPECT_EQ(sent(),
+            (Segs{". 1:1001", ". 1001:2001", ". 2001:3001", ". 3001:4001", ". 4001:5001",
+                  ". 5001:6001", ". 6001:7001", ". 7001:8001", ". 8001:9001", ". 9001:10001"}));
+  hp->advance(100ms);
+  ack(10001, 511);
+  Segs s = sent();
+  ASSERT_FALSE(s.empty());
+  std::string end = std::to_string(taken + 1);
+  for (const std::string& seg : s) {
+    bool marked = seg == "P. 16001:17001" || seg.ends_with(":" + end);
+    EXPECT_EQ(seg.substr(0, 2), marked ? "P." : ". ") << seg;
+  }
+}
+
 TEST_F(Corked, AnIdleConnectionRestartsSlowStartWhenTheWindowOpens) {
   // tcp_slow_start_slow-start-after-win-update.pkt: cwnd 36 when the peer
   // closed its window; 3 s later it opens it again.
