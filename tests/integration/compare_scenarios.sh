@@ -17,9 +17,12 @@ for scn in "$HERE"/../compare/*.scn; do
   known=$(grep "^$name: " "$EXPECTATIONS" 2>/dev/null | cut -d' ' -f2- || true)
   start=$SECONDS
   export COMPARE_NS_TAG="it$$-$name"
+  # Two runs of the scenario's TIMEOUT (default 30 s) and the set-up.
+  limit=$(sed -n 's/^TIMEOUT=//p' "$scn")
+  limit=$((2 * ${limit:-30} + 60))
   run_once() {
     rc=0
-    timeout 120 "$IT_BIN/veer" compare "$scn" >"$OUT/$name.out" 2>&1 || rc=$?
+    timeout "$limit" "$IT_BIN/veer" compare "$scn" >"$OUT/$name.out" 2>&1 || rc=$?
   }
   run_once
   # Timing is compared within tolerances; a loaded machine (a sanitizer
