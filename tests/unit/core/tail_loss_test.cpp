@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/tcp/recovery/recovery_types.h"
 #include "tests/unit/core/harness.h"
 
 namespace veer::test {
@@ -137,11 +138,14 @@ struct LossyReceiver {
 };
 
 void holes_repaired(Time close_after, uint32_t segs = 60,
-                    std::vector<uint32_t> holes = {7, 23, 41, 57}) {
+                    std::vector<uint32_t> holes = {7, 23, 41, 57}, bool same_instant = false,
+                    int recovery = core::kRackLossDetection) {
   // The picture the README's time-sequence graph showed: holes in a burst
   // (one near the end, before a separate FIN) whose later data is SACKed;
   // RACK must retransmit each once the reordering window passes.
-  PeerHarness h;
+  StackConfig cfg = make_config(kMacA, kIpA);
+  cfg.tcp.recovery = recovery;
+  PeerHarness h(cfg);
   auto l = h.stack().tcp_socket().value();
   uint32_t iss = syn_to_sack_listener(h, l);
   h.advance(1ms);
@@ -166,19 +170,25 @@ void holes_repaired(Time close_after, uint32_t segs = 60,
       closed = true;
     }
     // What left in this tick reaches the peer, which answers in the next
-    // one (a retransmission never shares its send time with data it may be
-    // compared with by RACK).
-    std::vector<SeenSegment> flight;
-    while (auto s = h.next_segment()) {
-      uint32_t b = s->tcp.seq - (iss + 1);
-      if (!s->payload.empty() && !seen.insert(b).second) {
-        retransmit_times.push_back(h.now() - t0);
-        retransmitted.push_back(b / kMss);
+    // one; or, with `same_instant`, at once.
+    // With `same_instant` the answers come back at once, as when the
+    // engine reads a burst of ACKs and sends in one pass with one clock
+    // reading.
+    for (int round = 0; round < (same_instant ? 50 : 1); ++round) {
+      std::vector<SeenSegment> flight;
+      while (auto s = h.next_segment()) {
+        uint32_t b = s->tcp.seq - (iss + 1);
+        if (!s->payload.empty() && !seen.insert(b).second) {
+          retransmit_times.push_back(h.now() - t0);
+          retransmitted.push_back(b / kMss);
+        }
+        flight.push_back(*s);
       }
-      flight.push_back(*s);
+      if (!same_instant) h.advance(100us);
+      if (flight.empty()) break;
+      for (const SeenSegment& s : flight) rx.on_segment(s, kPeerPort, kPort, kPeerIsn + 1);
     }
-    h.advance(100us);
-    for (const SeenSegment& s : flight) rx.on_segment(s, kPeerPort, kPort, kPeerIsn + 1);
+    if (same_instant) h.advance(100us);
   }
   EXPECT_EQ(rx.rcv_nxt, total + 1) << "everything and the FIN arrived";
   EXPECT_LT(h.now() - t0, 150ms) << "no retransmission waited for an RTO (200 ms)";
@@ -198,6 +208,23 @@ TEST(TailLoss, HolesAreRepairedWhenTheFinLeavesOnItsOwnLater) {
   // tcp-write-server's pattern: the last write, the holes SACKed around,
   // then close() sends a bare FIN.
   holes_repaired(3ms);
+}
+
+TEST(TailLoss, HolesAreRepairedWhenAcksAndSendsShareOneClockReading) {
+  // plot_and_transitions' capture: 1 MiB, three holes, the last in the
+  // segment before the one that carries the FIN; the engine handles ACKs
+  // and sends in one pass, at one clock reading.
+  holes_repaired(0ms, 724, {529, 626, 723}, true);
+  holes_repaired(0ms, 724, {49, 145, 241, 338, 434, 529, 626, 723}, true);
+  holes_repaired(0ms, 60, {7, 23, 41, 57}, true);
+  // With the reordering window always open (as after reordering was seen),
+  // the reordering timer finds the holes.
+  holes_repaired(0ms, 724, {529, 626, 723}, true,
+                 core::kRackLossDetection | core::kRackNoDupthresh);
+  holes_repaired(0ms, 724, {49, 145, 241, 338, 434, 529, 626, 723}, true,
+                 core::kRackLossDetection | core::kRackNoDupthresh);
+  holes_repaired(0ms, 60, {7, 23, 41, 57}, false,
+                 core::kRackLossDetection | core::kRackNoDupthresh);
 }
 
 }  // namespace
