@@ -233,7 +233,7 @@ void LossRecovery::undo_cwnd_reduction(Pass& p, bool unmark_loss) {
 // tcp_packet_delayed(): the peer echoes a timestamp from before our first
 // retransmission, so the original arrived.
 bool LossRecovery::packet_delayed(const Pass& p) const {
-  return retrans_stamp_ && p.ts_echo && *p.ts_echo < *retrans_stamp_;
+  return retrans_stamp_ && echo_before(p.ts_echo, *retrans_stamp_);
 }
 
 bool LossRecovery::may_undo(const Pass& p) const {

@@ -3,7 +3,9 @@
 // scoreboard distinguishes, and the knobs that steer loss detection.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 
 #include "core/tcp/rto.h"
 #include "core/tcp/seq.h"
@@ -41,6 +43,17 @@ inline bool sent_after(Time t1, uint64_t order1, uint32_t end1, Time t2, uint64_
   if (t1 != t2) return t1 > t2;
   if (order1 != order2) return order1 > order2;
   return seq_gt(end1, end2);
+}
+
+// Linux tcp_tsopt_ecr_before(): the peer's timestamp echo is older than
+// `when`, in the timestamp clock's ticks (milliseconds), as Linux compares it
+// with retrans_stamp and an skb's send time. A retransmission sent in the
+// same millisecond as its original carries the same TSval, so its echo is
+// no proof that the original arrived.
+inline bool echo_before(std::optional<Time> echo, Time when) {
+  using std::chrono::floor;
+  using std::chrono::milliseconds;
+  return echo && floor<milliseconds>(*echo) < floor<milliseconds>(when);
 }
 
 // net.ipv4.tcp_recovery bits (include/net/tcp.h).

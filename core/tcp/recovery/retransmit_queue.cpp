@@ -445,7 +445,8 @@ void RetransmitQueue::clean(uint32_t prior_una, Time now, const AckContext& ctx,
     } else if (sack_enabled) {
       ++delivered_;
       ++r.delivered;
-      bool spurious = s.ever_retransmitted() && ctx.ts_echo && *ctx.ts_echo < s.sent;
+      // tcp_skb_spurious_retrans()
+      bool spurious = s.ever_retransmitted() && echo_before(ctx.ts_echo, s.sent);
       if (!spurious) rack_candidate(s, now, ctx, r);
     }
     if (s.lost) --lost_out_;

@@ -24,13 +24,14 @@ constexpr uint32_t kMss = 1000;
 
 // A listener on kPort, and the peer's SYN with SACK and window scaling;
 // returns our ISS from the SYN-ACK.
-uint32_t syn_to_sack_listener(PeerHarness& h, SocketId l) {
+uint32_t syn_to_sack_listener(PeerHarness& h, SocketId l, bool timestamps = false) {
   h.stack().bind(l, {Ipv4Addr{}, kPort});
   h.stack().listen(l, 5);
   auto syn = peer_header(kPeerPort, kPort, kSyn, kPeerIsn, 0, 65535);
   syn.options.mss = kMss;
   syn.options.sack_permitted = true;
   syn.options.window_scale = 7;
+  if (timestamps) syn.options.timestamp = wire::TcpOptions::Timestamp{1, 0};
   h.inject(syn);
   return h.next_segment()->tcp.seq;
 }
@@ -95,6 +96,10 @@ struct LossyReceiver {
   uint32_t rcv_nxt = 0;
   bool fin_at_end = false;
   uint32_t fin_rel = 0;
+  // RFC 7323 §4.3: with timestamps, echo the TSval of the latest segment
+  // that arrived in order (Linux's ts_recent).
+  bool timestamps = false;
+  uint32_t ts_recent = 0;
 
   void add(uint32_t b, uint32_t e) {
     have.emplace_back(b, e);
@@ -119,8 +124,10 @@ struct LossyReceiver {
     if (b == e) return true;
     if (drop_once.erase(b)) return false;
     std::pair<uint32_t, uint32_t> latest{b, e};
+    if (s.tcp.options.timestamp && b <= rcv_nxt) ts_recent = s.tcp.options.timestamp->value;
     add(b, e);
     auto a = peer_header(peer_port, port, kAck, peer_seq, isn_rel_base + rcv_nxt, 4000);
+    if (timestamps) a.options.timestamp = wire::TcpOptions::Timestamp{2, ts_recent};
     uint8_t n = 0;
     // The block holding the latest segment first, then the others.
     for (auto r : have)
@@ -139,7 +146,7 @@ struct LossyReceiver {
 
 void holes_repaired(Time close_after, uint32_t segs = 60,
                     std::vector<uint32_t> holes = {7, 23, 41, 57}, bool same_instant = false,
-                    int recovery = core::kRackLossDetection) {
+                    int recovery = core::kRackLossDetection, bool timestamps = false) {
   // The picture the README's time-sequence graph showed: holes in a burst
   // (one near the end, before a separate FIN) whose later data is SACKed;
   // RACK must retransmit each once the reordering window passes.
@@ -147,15 +154,20 @@ void holes_repaired(Time close_after, uint32_t segs = 60,
   cfg.tcp.recovery = recovery;
   PeerHarness h(cfg);
   auto l = h.stack().tcp_socket().value();
-  uint32_t iss = syn_to_sack_listener(h, l);
+  uint32_t iss = syn_to_sack_listener(h, l, timestamps);
   h.advance(1ms);
-  h.inject(peer_header(kPeerPort, kPort, kAck, kPeerIsn + 1, iss + 1, 4000));
+  auto ack = peer_header(kPeerPort, kPort, kAck, kPeerIsn + 1, iss + 1, 4000);
+  if (timestamps) ack.options.timestamp = wire::TcpOptions::Timestamp{2, 0};
+  h.inject(ack);
   auto conn = h.stack().accept(l, nullptr).value();
   LossyReceiver rx{h, iss + 1, {}, {}, 0};
+  rx.timestamps = timestamps;
   const uint32_t kSegs = segs;
-  for (uint32_t i : holes) rx.drop_once.insert(i * kMss);
+  // Segments carry kMss bytes, 12 fewer with the timestamp option.
+  const uint32_t seg = timestamps ? kMss - 12 : kMss;
+  for (uint32_t i : holes) rx.drop_once.insert(i * seg);
   size_t sent = 0;
-  const uint32_t total = kSegs * kMss;
+  const uint32_t total = kSegs * seg;
   Time t0 = h.now();
   bool closed = false;
   std::vector<Time> retransmit_times;
@@ -163,7 +175,7 @@ void holes_repaired(Time close_after, uint32_t segs = 60,
   std::set<uint32_t> seen;
   while (h.now() - t0 < 1s && rx.rcv_nxt < total + 1) {
     if (sent < total) {
-      auto r = h.stack().send(conn, zeros(std::min<size_t>(total - sent, 8000)), h.now());
+      auto r = h.stack().send(conn, zeros(std::min<size_t>(total - sent, 8 * seg)), h.now());
       if (r.ok()) sent += r.value();
     } else if (!closed && h.now() - t0 >= close_after) {
       EXPECT_EQ(h.stack().close(conn, h.now()), 0);
@@ -180,7 +192,7 @@ void holes_repaired(Time close_after, uint32_t segs = 60,
         uint32_t b = s->tcp.seq - (iss + 1);
         if (!s->payload.empty() && !seen.insert(b).second) {
           retransmit_times.push_back(h.now() - t0);
-          retransmitted.push_back(b / kMss);
+          retransmitted.push_back(b / seg);
         }
         flight.push_back(*s);
       }
@@ -225,6 +237,61 @@ TEST(TailLoss, HolesAreRepairedWhenAcksAndSendsShareOneClockReading) {
                  core::kRackLossDetection | core::kRackNoDupthresh);
   holes_repaired(0ms, 60, {7, 23, 41, 57}, false,
                  core::kRackLossDetection | core::kRackNoDupthresh);
+}
+
+TEST(TailLoss, AnAckOfARetransmissionFromTheSameMillisecondDoesNotUndoTheRecovery) {
+  // Segment 2 is found lost and retransmitted in the millisecond the
+  // originals left in, so it carries their TSval. The ACK that covers it
+  // echoes that TSval: no proof that the original arrived, since Linux
+  // compares the echo with retrans_stamp in timestamp ticks
+  // (tcp_packet_delayed()). The recovery stays (Linux's tcp_try_undo_partial()
+  // does not undo it); veer used to undo it and unmark the other losses, and
+  // in plot_and_transitions the next hole then waited for the RTO.
+  PeerHarness h;
+  auto l = h.stack().tcp_socket().value();
+  uint32_t iss = syn_to_sack_listener(h, l, true);
+  h.advance(1ms);
+  auto ack_from_peer = [&](uint32_t ack, std::vector<wire::SackBlock> sacks, uint32_t echo) {
+    auto a = peer_header(kPeerPort, kPort, kAck, kPeerIsn + 1, ack, 2000);
+    a.options.timestamp = wire::TcpOptions::Timestamp{2, echo};
+    for (size_t i = 0; i < sacks.size(); ++i) a.options.sack[i] = sacks[i];
+    a.options.sack_count = static_cast<uint8_t>(sacks.size());
+    h.inject(a);
+  };
+  ack_from_peer(iss + 1, {}, 0);
+  auto conn = h.stack().accept(l, nullptr).value();
+  const uint32_t seg = kMss - 12;  // the timestamp option takes 12 bytes
+  ASSERT_EQ(h.stack().send(conn, zeros(10 * seg), h.now()).value(), 10 * seg);
+  uint32_t tsval = 0;
+  while (auto s = h.next_segment()) tsval = s->tcp.options.timestamp->value;
+  auto start = [&](int i) { return iss + 1 + static_cast<uint32_t>(i - 1) * seg; };
+  // 200 us later: segment 2 missing, 3 to 7 SACKed.
+  h.advance(200us);
+  ack_from_peer(start(2), {{start(3), start(8)}}, tsval);
+  auto first = h.next_segment();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->tcp.seq, start(2));
+  ASSERT_EQ(first->tcp.options.timestamp->value, tsval) << "the same millisecond";
+  while (h.next_segment()) {
+  }
+  auto info = h.stack().tcp_info(conn, h.now());
+  ASSERT_TRUE(info);
+  ASSERT_EQ(info->ca_state, 3) << "Recovery";
+  // Its ACK, 200 us later, echoes that TSval and covers 2 to 7.
+  h.advance(200us);
+  ack_from_peer(start(8), {}, tsval);
+  info = h.stack().tcp_info(conn, h.now());
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->ca_state, 3) << "the recovery was undone";
+}
+
+TEST(TailLoss, HolesAreRepairedWithTimestamps) {
+  // The same transfers with timestamps on, the peer echoing the TSval of
+  // the latest in-order segment: retransmissions share their originals'
+  // millisecond here, so undo decisions see echoes from that millisecond.
+  holes_repaired(0ms, 60, {7, 23, 41, 57}, false, core::kRackLossDetection, true);
+  holes_repaired(0ms, 724, {49, 145, 241, 338, 434, 529, 626, 723}, true, core::kRackLossDetection,
+                 true);
 }
 
 }  // namespace
