@@ -23,6 +23,7 @@ struct DeviceCounters {
   uint64_t tx_gso_frames = 0;    // TSO super-frames written
   uint64_t tx_gso_segments = 0;  // the segments they carried
   uint64_t rx_gso_frames = 0;    // GSO/GRO frames received whole
+  uint64_t tx_batch_errors = 0;  // batches flush() failed to write (not EAGAIN)
 };
 
 class Device {

@@ -147,16 +147,18 @@ int TapDevice::transmit(Bytes frame) {
   return write_frame(tx_plain_);
 }
 
-// A failed batch is lost as its frames would have been one by one (TCP
-// retransmits); the first error shows in the log through the next
-// transmit's failure.
 void TapDevice::flush() {
   if (batch_.empty()) return;
   size_t segments = batch_.segments();
   Bytes out = batch_.finish();
-  if (write_frame(out) == 0 && segments > 1) {
+  int r = write_frame(out);
+  if (r == 0 && segments > 1) {
     ++counters_.tx_gso_frames;
     counters_.tx_gso_segments += segments;
+  } else if (r < 0 && r != -EAGAIN) {
+    // A full queue drops a batch as it would its frames (TCP retransmits);
+    // anything else (the kernel refusing the frame) must not go unseen.
+    ++counters_.tx_batch_errors;
   }
   batch_.clear();
 }
