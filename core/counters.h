@@ -18,6 +18,10 @@ namespace veer::core {
   X(Link, eth_rx_truncated, "truncated frames dropped")                               \
   X(Link, eth_rx_not_for_us, "frames for another MAC dropped")                        \
   X(Link, eth_rx_unknown_type, "frames with an unknown ethertype dropped")            \
+  X(Link, dev_tx_gso_frames, "TSO frames the device sent (several segments each)")    \
+  X(Link, dev_tx_gso_segments, "segments sent inside TSO frames")                     \
+  X(Link, dev_rx_gso_frames, "GSO frames the device received whole")                  \
+  X(Link, dev_tx_batch_errors, "TSO batches the device failed to write")              \
   X(Arp, arp_rx_malformed, "malformed ARP packets dropped")                           \
   X(Arp, arp_requests_answered, "ARP requests answered")                              \
   X(Arp, arp_requests_sent, "ARP requests sent")                                      \

@@ -83,7 +83,10 @@ class Stack {
   Stack& operator=(const Stack&) = delete;
 
   // --- Frames and time -----------------------------------------------------
-  void input(Bytes frame, Time now);
+  // `checksum_trusted`: the device vouches for the TCP checksum (verified by
+  // a NIC, or a local kernel's partial checksum behind a virtio_net_hdr), so
+  // it is not checked. A frame may then be a GSO frame up to 64 KB of IP.
+  void input(Bytes frame, Time now, bool checksum_trusted = false);
   void poll(Time now);
   // The earliest time poll() has work to do, if any.
   std::optional<Time> next_deadline() const;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "netdev/device.h"
+#include "netdev/gso_coalesce.h"
 
 namespace veer::netdev {
 
@@ -18,30 +19,49 @@ class TapDevice final : public Device {
   // create_persistent_tap; if none exists the kernel makes a transient one
   // that vanishes with this object). Returns nullptr with `*error` naming the
   // fix when the device cannot be opened.
+  // With `offload`, the queue carries a virtio_net_hdr on every frame
+  // (IFF_VNET_HDR) and TUNSETOFFLOAD lets the kernel hand over GSO frames up
+  // to 64 KB with partial checksums; transmit() then batches consecutive
+  // segments of one flow into TSO frames until flush(). When the kernel
+  // refuses, the device runs without offloads and offload() says so.
   static std::unique_ptr<TapDevice> open(const std::string& ifname, std::string* error);
+  static std::unique_ptr<TapDevice> open(const std::string& ifname, bool offload,
+                                         std::string* error);
 
   ~TapDevice() override;
   TapDevice(const TapDevice&) = delete;
   TapDevice& operator=(const TapDevice&) = delete;
 
   int receive_burst(size_t max, const std::function<void(Bytes)>& on_frame) override;
-  // One write() per frame for now. A batched transmit (io_uring) will sit
-  // beside this, sharing fd_; nothing else here needs to change for it.
+  int receive_burst_info(size_t max, const std::function<void(Bytes, RxInfo)>& on_frame) override;
+  // One write() per frame (or per TSO batch with offloads). A batched
+  // transmit (io_uring) will sit beside this, sharing fd_.
   int transmit(Bytes frame) override;
+  void flush() override;
+  DeviceCounters counters() const override { return counters_; }
   int pollable_fd() const override { return fd_; }
   uint16_t mtu() const override { return mtu_; }
   std::string name() const override { return name_; }
 
   int fd() const { return fd_; }
+  bool offload() const { return offload_; }
+  // Why offloads were asked for and refused (empty when not).
+  const std::string& offload_refused() const { return offload_refused_; }
 
  private:
-  TapDevice(int fd, std::string name, uint16_t mtu);
+  TapDevice(int fd, std::string name, uint16_t mtu, bool offload);
+  int write_frame(Bytes frame);
 
   int fd_;
   std::string name_;
   uint16_t mtu_;
   // Reused for every read so receiving allocates nothing per frame.
   std::vector<std::byte> rx_buffer_;
+  bool offload_;
+  std::string offload_refused_;
+  GsoBatch batch_;
+  std::vector<std::byte> tx_plain_;  // a zero virtio_net_hdr and one frame
+  DeviceCounters counters_;
 };
 
 }  // namespace veer::netdev

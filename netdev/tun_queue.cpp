@@ -41,6 +41,10 @@ std::string tunsetiff_error(const std::string& ifname, int err) {
 }  // namespace
 
 int open_tap_queue(const std::string& ifname, std::string* error) {
+  return open_tap_queue(ifname, false, error);
+}
+
+int open_tap_queue(const std::string& ifname, bool vnet_hdr, std::string* error) {
   // An empty name would make the kernel pick "tap%d", which no caller could
   // find again.
   if (ifname.empty() || ifname.size() >= IFNAMSIZ) {
@@ -60,6 +64,7 @@ int open_tap_queue(const std::string& ifname, std::string* error) {
   struct ifreq ifr {};
   // IFF_NO_PI: frames come and go bare, without the 4-byte packet-info header.
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (vnet_hdr) ifr.ifr_flags |= IFF_VNET_HDR;
   std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
   if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int err = errno;

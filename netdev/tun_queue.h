@@ -12,5 +12,8 @@ namespace veer::netdev {
 // non-blocking and close-on-exec. Returns the fd, or -errno with `*error` set
 // to a message that names the likely fix.
 int open_tap_queue(const std::string& ifname, std::string* error);
+// The same with IFF_VNET_HDR when `vnet_hdr`: every read and write then
+// starts with a virtio_net_hdr.
+int open_tap_queue(const std::string& ifname, bool vnet_hdr, std::string* error);
 
 }  // namespace veer::netdev

@@ -248,7 +248,7 @@ void Engine::on_tcp_socket(int fd, bool nonblock) {
              kMaxFds);
     return;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<EngineMutex> lock(mu_);
   auto entry = std::make_shared<FdEntry>();
   entry->nonblock = nonblock;
   entry->fd_refs = 1;
@@ -278,13 +278,17 @@ std::unique_ptr<netdev::Device> Engine::open_device_locked() {
              xdp->mode_name(), xdp->mtu());
     return xdp;
   }
-  auto tap = netdev::TapDevice::open(name, &err);
+  bool offload = config_.get_int("tap_offload") != 0;
+  auto tap = netdev::TapDevice::open(name, offload, &err);
   if (!tap) {
     log_write(LogLevel::Error, "cannot use TAP device %s: %s%s", name.c_str(), err.c_str(),
               err.find("busy") == std::string::npos ? " (does it exist? `veer net up` makes it)"
                                                     : " (one veer process per TAP for now)");
     return nullptr;
   }
+  if (offload && !tap->offload())
+    log_write(LogLevel::Warn, "TAP offloads on %s refused (%s): running without them", name.c_str(),
+              tap->offload_refused().c_str());
   return tap;
 }
 
@@ -305,6 +309,7 @@ int Engine::start_locked() {
   stack_config_.mtu = static_cast<uint16_t>(std::min<int>(config_.get_int("mtu"), device->mtu()));
   read_busy_poll_knobs_locked();
   device_ = std::move(device);
+  mu_.device = device_.get();
   sink_ = std::make_unique<DeviceSink>();
   sink_->device = device_.get();
   sink_->engine = this;
@@ -337,7 +342,7 @@ void Engine::io_loop() {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   for (;;) {
     std::optional<Time> deadline = stack_->next_deadline();
     // A changed socket view is published at most every 20 ms: wake for it.
@@ -373,9 +378,9 @@ void Engine::io_loop() {
 int Engine::pump_locked(Time t) {
   int frames = 0;
   for (int burst = 0; burst < 16; ++burst) {
-    int got = device_->receive_burst(64, [&](Bytes frame) {
+    int got = device_->receive_burst_info(64, [&](Bytes frame, netdev::RxInfo info) {
       if (capture_) capture_frame_locked(frame);
-      stack_->input(frame, t);
+      stack_->input(frame, t, info.checksum_trusted);
     });
     if (got <= 0) {
       if (got < 0)
@@ -397,7 +402,7 @@ int Engine::pump_locked(Time t) {
   return frames;
 }
 
-bool Engine::busy_spin_locked(std::unique_lock<std::mutex>& lk, Time budget) {
+bool Engine::busy_spin_locked(std::unique_lock<EngineMutex>& lk, Time budget) {
   if (budget <= Time::zero() || !started_ || forked_child_) return false;
   Time end = now() + budget;
   for (;;) {
@@ -576,7 +581,7 @@ std::optional<Time> deadline_after(Time now, Time timeout) {
 }  // namespace
 
 int Engine::bind(int fd, const sockaddr* addr, socklen_t len) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e) return lk.unlock(), real::bind(fd, addr, len);
   if (e->kind == FdEntry::Kind::Pending) {
@@ -597,7 +602,7 @@ int Engine::bind(int fd, const sockaddr* addr, socklen_t len) {
 }
 
 int Engine::listen(int fd, int backlog) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) {
     // listen() without bind(): Linux picks a port on every address; veer
@@ -611,7 +616,7 @@ int Engine::listen(int fd, int backlog) {
 }
 
 int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::accept4(fd, addr, len, flags);
@@ -647,7 +652,7 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
 }
 
 int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdRef e = ref(fd);
   if (!e) return lk.unlock(), real::connect(fd, addr, len);
   if (e->kind == FdEntry::Kind::Pending) {
@@ -681,7 +686,7 @@ int Engine::connect(int fd, const sockaddr* addr, socklen_t len) {
 }
 
 ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) {
     lk.unlock();
@@ -709,7 +714,7 @@ ssize_t Engine::recv(int fd, void* buf, size_t n, int flags) {
 }
 
 ssize_t Engine::send(int fd, const void* buf, size_t n, int flags) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdRef e = ref(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) {
     lk.unlock();
@@ -781,7 +786,7 @@ ssize_t Engine::sendmsg(int fd, const msghdr* msg, int flags) {
 }
 
 int Engine::shutdown(int fd, int how) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::shutdown(fd, how);
   if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
@@ -792,7 +797,7 @@ int Engine::shutdown(int fd, int how) {
 }
 
 int Engine::close(int fd) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   switch (track_of(fd)) {
     case kInternal:
       // A daemon closing every fd it did not open: veer's own must stay.
@@ -838,7 +843,7 @@ int Engine::close(int fd) {
 }
 
 int Engine::getsockname(int fd, sockaddr* addr, socklen_t* len) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getsockname(fd, addr, len);
   if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
@@ -846,7 +851,7 @@ int Engine::getsockname(int fd, sockaddr* addr, socklen_t* len) {
 }
 
 int Engine::getpeername(int fd, sockaddr* addr, socklen_t* len) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::getpeername(fd, addr, len);
   if (e->kind == FdEntry::Kind::Inherited) return refuse_inherited(fd);
@@ -854,7 +859,7 @@ int Engine::getpeername(int fd, sockaddr* addr, socklen_t* len) {
 }
 
 int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e) return lk.unlock(), real::setsockopt(fd, level, name, val, len);
   if (e->kind == FdEntry::Kind::Pending) {
@@ -900,7 +905,7 @@ int Engine::setsockopt(int fd, int level, int name, const void* val, socklen_t l
 }
 
 int Engine::getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending)
     return lk.unlock(), real::getsockopt(fd, level, name, val, len);
@@ -928,7 +933,7 @@ int Engine::fcntl(int fd, int cmd, long arg) {
     if (arg < 0) return fail(EINVAL);
     return dup(fd, static_cast<int>(arg), cmd == F_DUPFD_CLOEXEC);
   }
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (e && cmd == F_SETFL) e->nonblock = (arg & O_NONBLOCK) != 0;
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::fcntl(fd, cmd, arg);
@@ -963,7 +968,7 @@ void Engine::after_fork_in_child() {
 }
 
 void Engine::linger_at_exit() {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   if (!started_ || forked_child_) return;
   // exit() closes every fd, and the kernel then closes each socket whose
   // last fd went (FIN, or RST with unread data or SO_LINGER 0): do the same

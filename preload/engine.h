@@ -86,6 +86,23 @@ struct EpollSet {
   int cursor = 0;                        // fairness: where the next scan starts
 };
 
+// The engine lock. Releasing it flushes the device: a call that made the
+// stack send (the I/O thread's pump, a busy poll, a program's send) leaves no
+// frame held back in a TSO batch, whichever thread it ran on.
+class EngineMutex {
+ public:
+  void lock() { m_.lock(); }
+  bool try_lock() { return m_.try_lock(); }
+  void unlock() {
+    if (device) device->flush();
+    m_.unlock();
+  }
+  netdev::Device* device = nullptr;  // set once the device is open
+
+ private:
+  std::mutex m_;
+};
+
 class Engine {
  public:
   // Loads the configuration; exits the process with a clear message when it
@@ -189,7 +206,7 @@ class Engine {
   // passed, or a signal came: 0, ETIMEDOUT or EINTR. A signal whose handler
   // has SA_RESTART resumes the wait when no deadline is set, as Linux
   // restarts a blocking socket call without SO_RCVTIMEO/SO_SNDTIMEO.
-  int wait_locked(std::unique_lock<std::mutex>& lk, std::optional<Time> deadline);
+  int wait_locked(std::unique_lock<EngineMutex>& lk, std::optional<Time> deadline);
   // This thread's wakeup eventfd, registered to be woken by notify_locked();
   // -1 with errno when none can be made.
   int add_waiter_locked();
@@ -204,7 +221,7 @@ class Engine {
   int pump_locked(Time t);
   // net.core.busy_read / busy_poll: spins (pumping the device) until a frame
   // arrives or `budget` passed; true when the stack moved.
-  bool busy_spin_locked(std::unique_lock<std::mutex>& lk, Time budget);
+  bool busy_spin_locked(std::unique_lock<EngineMutex>& lk, Time budget);
   Time busy_read_{};
   Time busy_poll_{};
   void read_busy_poll_knobs_locked() {
@@ -236,8 +253,8 @@ class Engine {
   std::vector<Ipv4Prefix> routes_;  // the `routes` knob
   std::atomic<uint8_t> tracked_[kMaxFds] = {};
 
-  std::mutex mu_;
-  std::condition_variable cv_;  // linger_at_exit waits here
+  EngineMutex mu_;
+  std::condition_variable_any cv_;  // linger_at_exit waits here
   std::unordered_map<int, FdRef> fds_;
   std::unordered_map<int, std::shared_ptr<EpollSet>> epolls_;
   std::vector<int> waiters_;  // eventfds of the threads waiting in wait_locked

@@ -86,7 +86,7 @@ void Engine::notify_locked() {
   cv_.notify_all();
 }
 
-int Engine::wait_locked(std::unique_lock<std::mutex>& lk, std::optional<Time> deadline) {
+int Engine::wait_locked(std::unique_lock<EngineMutex>& lk, std::optional<Time> deadline) {
   // net.core.busy_read: look at the device ourselves for a while first; the
   // caller checks its socket again after anything arrived.
   if (busy_read_ > Time::zero()) {
@@ -158,7 +158,7 @@ int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t*
   for (;;) {
     int ready = 0;
     int efd = -1;
-    std::unique_lock<std::mutex> lk(mu_);
+    std::unique_lock<EngineMutex> lk(mu_);
     for (nfds_t i = 0; i < n; ++i) {
       if (!veer[i]) continue;
       FdEntry* e = find(fds[i].fd);
@@ -237,7 +237,7 @@ int Engine::collect_epoll_locked(EpollSet& set, epoll_event* evs, int max) {
 }
 
 int Engine::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   Track t = track_of(fd);
   if (t != kVeer && t != kPending) return lk.unlock(), real::epoll_ctl(epfd, op, fd, ev);
   std::shared_ptr<EpollSet>& slot = epolls_[epfd];
@@ -324,7 +324,7 @@ int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* time
   std::optional<Time> deadline = deadline_after(now(), timeout);
   bool spun = false;
   for (;;) {
-    std::unique_lock<std::mutex> lk(mu_);
+    std::unique_lock<EngineMutex> lk(mu_);
     auto it = epolls_.find(epfd);
     if (it == epolls_.end() || it->second->veer.empty()) {
       lk.unlock();
@@ -369,7 +369,7 @@ int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* time
 // --- Descriptors -----------------------------------------------------------------
 
 int Engine::dup(int fd, int min_fd, bool cloexec) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<EngineMutex> lock(mu_);
   int nfd = real::fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, min_fd);
   if (nfd < 0) return -1;
   Track t = track_of(fd);
@@ -398,7 +398,7 @@ void Engine::alias_locked(int fd, int nfd) {
 }
 
 int Engine::dup3(int fd, int fd2, int flags, bool is_dup2) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<EngineMutex> lock(mu_);
   if (fd == fd2) {
     if (!is_dup2) return fail(EINVAL);
     return real::fcntl(fd, F_GETFD, 0) < 0 ? -1 : fd2;
@@ -424,7 +424,7 @@ int Engine::dup3(int fd, int fd2, int flags, bool is_dup2) {
 int Engine::close_range(unsigned first, unsigned last, int flags) {
   if (first > last) return fail(EINVAL);
   if (flags & CLOSE_RANGE_CLOEXEC) return real::close_range(first, last, flags);
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<EngineMutex> lock(mu_);
   // Close what the program owns; step around the engine's own fds.
   unsigned from = first;
   unsigned top = std::min<unsigned>(last, kMaxFds - 1);
@@ -454,7 +454,7 @@ int Engine::close_range(unsigned first, unsigned last, int flags) {
 // --- ioctl and sendfile ----------------------------------------------------------
 
 int Engine::ioctl(int fd, unsigned long request, void* arg) {
-  std::unique_lock<std::mutex> lk(mu_);
+  std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::ioctl(fd, request, arg);
   switch (request) {

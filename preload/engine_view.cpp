@@ -129,7 +129,15 @@ void Engine::publish_view_locked(Time now) {
   h->count = n;
   h->published_ns = now.count();
   h->counter_count = static_cast<uint32_t>(core::kCounterCount);
-  auto counters = core::counter_values(stack_->counters());
+  // The device's counters (TSO batching) sit among the stack's, which core
+  // leaves at zero.
+  core::Counters all = stack_->counters();
+  netdev::DeviceCounters d = device_ ? device_->counters() : netdev::DeviceCounters{};
+  all.dev_tx_gso_frames = d.tx_gso_frames;
+  all.dev_tx_gso_segments = d.tx_gso_segments;
+  all.dev_rx_gso_frames = d.rx_gso_frames;
+  all.dev_tx_batch_errors = d.tx_batch_errors;
+  auto counters = core::counter_values(all);
   std::memcpy(h->counters, counters.data(), sizeof h->counters);
   seq.fetch_add(1, std::memory_order_release);
   view_published_ = now;

@@ -352,6 +352,14 @@ constexpr std::array kKnobs = {
          .min = 576,
          .max = 9000,
          .help = "Link MTU in bytes"},
+    Knob{.name = "tap_offload",
+         .kind = Kind::Int,
+         .default_value = "1",
+         .min = 0,
+         .max = 1,
+         .help = "device = TAP: 1 opens it with IFF_VNET_HDR and checksum/TSO offloads (64 KB "
+                 "frames each way, core's segments batched into TSO frames); 0: one frame per "
+                 "segment"},
     // Linux's per-device limit (ip link set DEV gso_max_segs N), GSO_MAX_SEGS at most.
     Knob{.name = "gso_max_segs",
          .kind = Kind::Int,

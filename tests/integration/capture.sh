@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # tcpdump on the TAP sees a correct handshake, data and FIN exchange from
-# veer, with every checksum correct.
+# veer, with every checksum of veer's correct. (With tap_offload the kernel
+# leaves its own segments' checksums partial, as for any NIC with checksum
+# offload: tcpdump calls those incorrect.)
 source "$(dirname "$0")/lib.sh"
 command -v tcpdump >/dev/null || fail "tcpdump is not installed (scripts/install-deps.sh installs it)"
 setup_ns
@@ -19,7 +21,7 @@ expect_in "$D" "10\.77\.0\.2\.18000 > 10\.77\.0\.1\.[0-9]+: Flags \[S\.\], cksum
 expect_in "$D" "10\.77\.0\.1\.[0-9]+ > 10\.77\.0\.2\.18000: Flags \[P\.\].*length 1"
 expect_in "$D" "10\.77\.0\.2\.18000 > 10\.77\.0\.1\.[0-9]+: Flags \[\.\], cksum 0x[0-9a-f]+ \(correct\), seq 1, ack 2"
 expect_in "$D" "10\.77\.0\.2\.18000 > 10\.77\.0\.1\.[0-9]+: Flags \[F\.\], cksum 0x[0-9a-f]+ \(correct\)"
-if grep -q "incorrect" "$D"; then
+if grep -q "10\.77\.0\.2\.18000 > .*incorrect" "$D"; then
   cat "$D"
   fail "a checksum was incorrect"
 fi

@@ -19,7 +19,9 @@ in_ns nft add rule inet plottest in tcp sport 8000 tcp flags ack numgen inc mod 
 # tcpdump still runs (the cleanup stops it).
 start_bg dump tcpdump -i veer0 -nn -U -B 16384 -w "$PCAP" tcp port 8000
 sleep 1
-start_bg wserver env VEER_LOG=debug "$VEER" run -- "$IT_BIN/tcp-write-server" -n -p 8000 -s "$SIZE"
+# One frame per segment (no TSO frames) so the nft rule drops single
+# segments and the capture holds them as veer sent them.
+start_bg wserver env VEER_LOG=debug VEER_TAP_OFFLOAD=0 "$VEER" run -- "$IT_BIN/tcp-write-server" -n -p 8000 -s "$SIZE"
 wserver_pid=$LAST_PID
 wait_for_output wserver "listen\([0-9]*\) returned 0"
 in_ns timeout 30 "$IT_BIN/tcp-read-client" -n -d 10.77.0.2 -p 8000 -s 65536 >"$WORK/kreader.out" 2>&1 ||

@@ -59,6 +59,9 @@ done
 VEER_ENV+=("VEER_SYSCTL=${plain[*]}")
 # The link's gso_max_segs, as the kernel run's veth has it (make_topology).
 VEER_ENV+=("VEER_GSO_MAX_SEGS=1")
+# The capture on veer0 compares segments as they leave: no TSO frames from
+# veer (the kernel run sends one segment per skb too), no partial checksums.
+VEER_ENV+=("VEER_TAP_OFFLOAD=0")
 
 # MAX_TCP_HEADER of the running kernel, from its build config (include/net/
 # tcp.h and netdevice.h): L1_CACHE_ALIGN(128 + MAX_HEADER), MAX_HEADER being

@@ -62,8 +62,8 @@ void PeerHarness::advance_to(Time t) {
   handle_arp();
 }
 
-void PeerHarness::inject_frame(const Frame& f) {
-  stack_->input(f, now_);
+void PeerHarness::inject_frame(const Frame& f, bool checksum_trusted) {
+  stack_->input(f, now_, checksum_trusted);
   handle_arp();
 }
 

@@ -59,7 +59,8 @@ class PeerHarness {
   void advance(Time d) { advance_to(now_ + d); }
   // Injects a segment from the peer.
   void inject(const wire::TcpHeader& h, Bytes payload = {});
-  void inject_frame(const Frame& f);
+  // `checksum_trusted` as a device with checksum offload says it.
+  void inject_frame(const Frame& f, bool checksum_trusted = false);
   // Next TCP segment the stack sent (ARP is answered and skipped), if any.
   std::optional<SeenSegment> next_segment();
   // All frames sent so far, unparsed (for ARP/ICMP tests).

@@ -217,6 +217,24 @@ TEST_F(TapDeviceTest, TransmitReportsTheKernelsRefusalAsNegativeErrno) {
   EXPECT_EQ(tap->transmit(Bytes(runt)), -EINVAL);
 }
 
+TEST_F(TapDeviceTest, OffloadsAreTakenWhenAskedAndOffOtherwise) {
+  ASSERT_EQ(create_persistent_tap("veer0"), "");
+  std::string error;
+  {
+    auto tap = TapDevice::open("veer0", /*offload=*/true, &error);
+    ASSERT_NE(tap, nullptr) << error;
+    EXPECT_TRUE(tap->offload()) << tap->offload_refused();
+    EXPECT_EQ(tap->offload_refused(), "");
+    // A runt is no TCP data: written at once behind a zero virtio_net_hdr,
+    // and refused as without offloads.
+    std::byte runt[5]{};
+    EXPECT_EQ(tap->transmit(Bytes(runt)), -EINVAL);
+  }
+  auto plain = TapDevice::open("veer0", &error);
+  ASSERT_NE(plain, nullptr) << error;
+  EXPECT_FALSE(plain->offload());
+}
+
 TEST_F(TapDeviceTest, ReportsTheLinkMtuAndName) {
   ASSERT_EQ(create_persistent_tap("veer0"), "");
   ASSERT_EQ(set_link_mtu("veer0", 1400), "");
