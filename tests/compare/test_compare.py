@@ -198,6 +198,26 @@ class Differ(unittest.TestCase):
         self.assertEqual(len(compare.compare_runs(
             k, self.run_of(prog=[("connect = -1 ECONNREFUSED", 3.0)]), io.StringIO())[0]), 1)
 
+    def test_sleeps_and_the_peers_connect_to_a_starting_program(self):
+        # A sleep's duration is the scheduler's: not compared.
+        k = self.run_of(prog=[("sleep:0.5 = 0", 0.68)])
+        v = self.run_of(prog=[("sleep:0.5 = 0", 0.50)])
+        self.assertEqual(compare.compare_runs(k, v, io.StringIO())[0], [])
+        # ...but its result is.
+        v = self.run_of(prog=[("sleep:0.5 = -1 EINTR", 0.50)])
+        self.assertEqual(len(compare.compare_runs(k, v, io.StringIO())[0]), 1)
+        # The peer's connect() waits for the program to be up: 350 ms.
+        def peer(took):
+            run = self.run_of()
+            run["peer"] = [("connect:10.77.0.2:18009 = 0", took)]
+            return run
+        self.assertEqual(compare.compare_runs(peer(0.0), peer(0.17), io.StringIO())[0], [])
+        self.assertEqual(len(compare.compare_runs(peer(0.0), peer(1.0), io.StringIO())[0]), 1)
+        # The program's own connect() keeps the usual tolerance.
+        k = self.run_of(prog=[("connect:10.77.0.1:18001 = 0", 0.0)])
+        v = self.run_of(prog=[("connect:10.77.0.1:18001 = 0", 0.17)])
+        self.assertEqual(len(compare.compare_runs(k, v, io.StringIO())[0]), 1)
+
     def test_retransmission_times(self):
         k = self.run_of(retrans=[("prog>peer S seq 0", 1.0), ("prog>peer S seq 0", 2.0)])
         v = self.run_of(retrans=[("prog>peer S seq 0", 1.04), ("prog>peer S seq 0", 3.0)])
