@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/wire/checksum.h"
+
 namespace veer::netdev {
 namespace {
 
@@ -19,16 +21,6 @@ uint32_t load32(const std::byte* p) {
 void store16(std::byte* p, uint16_t v) {
   p[0] = std::byte(v >> 8);
   p[1] = std::byte(v & 0xff);
-}
-
-uint32_t sum16(const std::byte* p, size_t n, uint32_t sum = 0) {
-  for (size_t i = 0; i + 1 < n; i += 2) sum += load16(p + i);
-  if (n & 1) sum += uint32_t(p[n - 1]) << 8;
-  return sum;
-}
-uint16_t fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(sum);
 }
 
 // Where the headers of an IPv4/TCP frame core emitted end, or 0 when the
@@ -125,12 +117,12 @@ Bytes GsoBatch::finish() {
   size_t ip_len = frame_len - ip_offset_;
   store16(ip + 2, static_cast<uint16_t>(ip_len));
   store16(ip + 10, 0);
-  store16(ip + 10, static_cast<uint16_t>(~fold(sum16(ip, tcp_offset_ - ip_offset_))));
+  store16(ip + 10, wire::checksum(Bytes(ip, tcp_offset_ - ip_offset_)));
   // CHECKSUM_PARTIAL: the field holds the pseudo-header sum, folded and not
   // inverted; the kernel adds the segment and inverts.
   size_t tcp_len = frame_len - tcp_offset_;
-  uint32_t pseudo = sum16(ip + 12, 8) + 6 + static_cast<uint32_t>(tcp_len);
-  store16(f + tcp_offset_ + 16, fold(pseudo));
+  uint32_t pseudo = wire::checksum_add(6 + static_cast<uint32_t>(tcp_len), Bytes(ip + 12, 8));
+  store16(f + tcp_offset_ + 16, static_cast<uint16_t>(~wire::checksum_finish(pseudo)));
   VnetHdr h{};
   h.flags = kVnetNeedsCsum;
   h.gso_type = kVnetGsoTcpv4;

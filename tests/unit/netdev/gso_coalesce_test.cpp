@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/wire/checksum.h"
+
 namespace veer::netdev {
 namespace {
 
@@ -23,16 +25,6 @@ void store16(std::byte* p, uint16_t v) {
 void store32(std::byte* p, uint32_t v) {
   store16(p, static_cast<uint16_t>(v >> 16));
   store16(p + 2, static_cast<uint16_t>(v));
-}
-uint32_t sum16(const std::byte* p, size_t n) {
-  uint32_t s = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) s += load16(p + i);
-  if (n & 1) s += uint32_t(p[n - 1]) << 8;
-  return s;
-}
-uint16_t fold(uint32_t s) {
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return static_cast<uint16_t>(s);
 }
 
 struct Seg {
@@ -107,10 +99,11 @@ TEST(GsoBatch, ThreeSegmentsBecomeOneTsoFrame) {
   size_t ip_len = out.size() - kVnetHdrLen - 14;
   EXPECT_EQ(load16(ip + 2), ip_len);
   EXPECT_EQ(load16(ip + 4), 1);  // the first segment's id; the kernel counts on
-  EXPECT_EQ(fold(sum16(ip, 20)), 0xffff) << "IPv4 header checksum";
+  EXPECT_EQ(wire::checksum(Bytes(ip, 20)), 0) << "IPv4 header checksum";
   // The TCP checksum field: the pseudo-header sum, folded, not inverted.
-  uint32_t pseudo = 0x0a00 + 0x0002 + 0x0a00 + 0x0001 + 6 + uint32_t(ip_len - 20);
-  EXPECT_EQ(load16(ip + 20 + 16), fold(pseudo));
+  uint32_t pseudo = wire::pseudo_header_sum(Ipv4Addr::of(10, 0, 0, 2), Ipv4Addr::of(10, 0, 0, 1), 6,
+                                            static_cast<uint16_t>(ip_len - 20));
+  EXPECT_EQ(load16(ip + 20 + 16), static_cast<uint16_t>(~wire::checksum_finish(pseudo)));
   EXPECT_EQ(uint8_t(ip[20 + 13]), kAck | kPsh) << "the last segment's PSH";
   EXPECT_EQ(load16(ip + 20 + 4), 0) << "seq high half";
   // The payload follows in sequence order.
