@@ -72,8 +72,7 @@ uint32_t tso_segs(const TsoInputs& in, const TcpSettings& settings) {
     bytes = std::min<uint64_t>(bytes, gso_max);
   }
   uint64_t segs = std::max<uint64_t>(bytes / in.mss, static_cast<uint64_t>(settings.min_tso_segs));
-  return static_cast<uint32_t>(
-      std::min<uint64_t>({segs, kGsoMaxSegs, std::max(settings.gso_max_segs, 1u)}));
+  return static_cast<uint32_t>(std::min<uint64_t>({segs, kGsoMaxSegs, settings.gso_max_segs}));
 }
 
 }  // namespace veer::core

@@ -39,7 +39,8 @@ inline int skb_truesize(const TcpSettings& s) {
   int aligned = (s.max_tcp_header + kCacheLine - 1) / kCacheLine * kCacheLine;
   int object = aligned + kSkbSharedInfoSize;
   if ((object & (object - 1)) == 0) object += kCacheLine;
-  return object - kSkbSharedInfoSize + kSkbStructSize + kSkbSharedInfoSize;
+  // SKB_TRUESIZE(object - shared info) = the object plus the sk_buff.
+  return object + kSkbStructSize;
 }
 // sk_gso_max_size for a device with the default GSO limit (64 KiB less
 // MAX_TCP_HEADER + 1, sk_setup_caps()).
