@@ -123,13 +123,23 @@ wait_kernel_listen() {
 }
 
 # Writes an nginx configuration serving $WORK/html on PORT (all addresses)
-# into $WORK/nginx-NAME/; MODE "single" (no master, no daemon) or "default"
-# (daemonised master with 2 workers). Sets NGINX_CONF.
+# into $WORK/nginx-NAME/ (pid file $WORK/nginx-NAME/nginx.pid, log
+# $WORK/nginx-NAME/logs/error.log); MODE "single" (no master, no daemon) or
+# "default" (nginx's default model: it daemonises, and a master forks 2
+# workers sharing the listener). Sets NGINX_CONF.
 nginx_conf() {
-  local name=$1 port=$2 mode=$3 dir="$WORK/nginx-$1"
+  local name=$1 port=$2 mode=$3 dir="$WORK/nginx-$1" top
   mkdir -p "$dir/logs" "$WORK/html"
-  local top="worker_processes 2;"
-  [ "$mode" = single ] && top="worker_processes 1; master_process off; daemon off;"
+  case "$mode" in
+    single) top="worker_processes 1; master_process off; daemon off;" ;;
+    default)
+      top="worker_processes 2; master_process on; daemon on;"
+      # The workers of a master started as root run as nobody (nginx's
+      # default user): let them reach $WORK/html (mktemp made $WORK 0700).
+      chmod o+x "$WORK"
+      ;;
+    *) fail "nginx_conf: unknown mode '$mode' (single, default)" ;;
+  esac
   cat >"$dir/nginx.conf" <<CONF
 $top
 error_log $dir/logs/error.log notice;
