@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Veer sockets shared across fork(): forking servers, unmodified, under veer
+# with kernel clients.
+#  a. examples/tcp-fork-echo-server (accept, fork a child per connection, the
+#     parent closes its copy at once): 8 concurrent clients each get their own
+#     200 KB back sha256-identical, every connection closes, and no child is
+#     left behind (reaped, no zombie).
+#  b. socat TCP-LISTEN,fork EXEC:/bin/cat: 20 concurrent clients each get
+#     exactly their own lines back.
+# daemon() is covered by nginx_workers.sh (nginx's default model daemonises).
+# Each scenario runs first against the kernel stack (the server without veer
+# at 10.77.0.1), so its checks are known to describe Linux, then under veer
+# (10.77.0.2). IT_STACKS="kernel" (or "veer") runs one pass only.
+source "$(dirname "$0")/lib.sh"
+setup_ns
+
+ECHO_PORT=7400
+SOCAT_PORT=7500
+ECHO_CLIENTS=8
+ECHO_BYTES=200000
+LINE_CLIENTS=20
+LINES_EACH=100
+
+# The pid of the one process called COMM in the namespace whose parent is not
+# also called COMM (the server, not one of its children), waiting up to 5 s.
+server_pid() {
+  local comm=$1 p pp
+  for _ in $(seq 50); do
+    for p in $(ip netns pids "$NS"); do
+      [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$comm" ] || continue
+      pp=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || continue
+      [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = "$comm" ] && continue
+      echo "$p"
+      return 0
+    done
+    sleep 0.1
+  done
+  fail "no process $comm in $NS"
+}
+
+# Prints the server side's sockets on PORT (local port), one per line
+# starting with the state, from `ss` for the kernel stack or `veer ss` for
+# veer.
+server_sockets() {
+  local stack=$1 port=$2
+  if [ "$stack" = kernel ]; then
+    in_ns ss -Htan state all "sport = :$port" || true
+  else
+    # veer ss lists the sockets of every veer process on the host; the port
+    # is this test's own.
+    in_ns "$VEER" ss -a 2>/dev/null | awk -v p=":$port" \
+      '$1 != "State" && substr($4, length($4) - length(p) + 1) == p' || true
+  fi
+}
+
+# Waits up to 5 s until the listener is the only socket left on PORT: no
+# ESTAB, CLOSE-WAIT, LAST-ACK, FIN-WAIT, nor TIME-WAIT (the server closes
+# after the client's FIN, so its side is the passive closer and has none).
+# Fails with the listing otherwise.
+expect_all_closed() {
+  local stack=$1 port=$2 all="" left=""
+  for _ in $(seq 50); do
+    all=$(server_sockets "$stack" "$port")
+    left=$(grep -v '^LISTEN' <<<"$all" || true)
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  if [ -n "$left" ]; then
+    echo "--- sockets left on port $port ($stack):"
+    echo "$left"
+    if [ "$stack" = veer ]; then in_ns "$VEER" ss -a -p -o || true; fi
+    fail "$stack: connections on port $port did not all close within 5 s"
+  fi
+  # The listing is known to show this port: the listener is in it.
+  grep -q '^LISTEN' <<<"$all" ||
+    fail "$stack: no LISTEN socket on port $port in the listing: '$all'"
+}
+
+# Waits up to 5 s until process PID has no child left (running or zombie);
+# fails naming them otherwise.
+expect_no_children() {
+  local pid=$1 what=$2 kids=""
+  for _ in $(seq 50); do
+    kids=$(ps -o pid=,stat=,comm= --ppid "$pid" || true)
+    [ -z "$kids" ] && return 0
+    sleep 0.1
+  done
+  echo "--- children of $pid:"
+  echo "$kids"
+  if grep -q ' Z' <<<"$kids"; then fail "$what left zombies (children not reaped)"; fi
+  fail "$what: children still running 5 s after their clients finished"
+}
+
+# Waits for the client jobs the caller started (pids in CLIENT_PIDS, client
+# N's standard error in $WORK/NAME.clientN.err); fails naming those that
+# failed, with what the first of them said.
+wait_clients() {
+  local name=$1 what=$2 failed=() i rc
+  for i in "${!CLIENT_PIDS[@]}"; do
+    rc=0
+    wait "${CLIENT_PIDS[$i]}" || rc=$?
+    [ "$rc" -eq 0 ] || failed+=("$((i + 1))")
+    [ "$rc" -ne 124 ] || echo "client $((i + 1)) timed out" >>"$WORK/$name.client$((i + 1)).err"
+  done
+  [ "${#failed[@]}" -eq 0 ] && return 0
+  echo "--- client ${failed[0]}'s standard error:"
+  cat "$WORK/$name.client${failed[0]}.err"
+  fail "$what: client(s) ${failed[*]} of ${#CLIENT_PIDS[@]} failed"
+}
+
+# a. The forking echo server.
+echo_scenario() {
+  local stack=$1 addr i
+  if [ "$stack" = kernel ]; then
+    addr=10.77.0.1
+    start_bg "echo-$stack" "$IT_BIN/tcp-fork-echo-server" "$ECHO_PORT" "$addr"
+  else
+    addr=10.77.0.2
+    start_bg "echo-$stack" "$VEER" run -- "$IT_BIN/tcp-fork-echo-server" "$ECHO_PORT"
+  fi
+  local bg=$LAST_PID
+  wait_for_output "echo-$stack" "^listening on " 10
+  local spid
+  spid=$(server_pid tcp-fork-echo-s)
+
+  # Each client connects, waits 0.3 s (the server has accepted, forked, and
+  # the parent has closed its copy of the connection by then), sends its own
+  # random payload and half-closes (socat: EOF on stdin -> shutdown(SHUT_WR)).
+  # Its output is what came back. The payload is all sent after the parent's
+  # close(), so an echo that comes back complete proves that close did not
+  # end the connection (no early FIN): only the child's last close does.
+  # socat exits when the server closes its side (FIN); -t 60 outlasts the
+  # timeout, so a server that never closes fails the client.
+  CLIENT_PIDS=()
+  for i in $(seq "$ECHO_CLIENTS"); do
+    head -c "$ECHO_BYTES" /dev/urandom >"$WORK/payload.$i"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    in_ns timeout 30 bash -c '(sleep 0.3; cat "$1") | socat -t 60 - "TCP:$2:$3"' _ \
+      "$WORK/payload.$i" "$addr" "$ECHO_PORT" >"$WORK/echoed.$i" 2>"$WORK/echo-$stack.client$i.err" &
+    CLIENT_PIDS+=($!)
+  done
+  wait_clients "echo-$stack" "$stack: fork echo server"
+  for i in $(seq "$ECHO_CLIENTS"); do
+    local want got
+    want=$(sha256sum <"$WORK/payload.$i" | cut -d' ' -f1)
+    got=$(sha256sum <"$WORK/echoed.$i" | cut -d' ' -f1)
+    [ "$want" = "$got" ] ||
+      fail "$stack: client $i sent $ECHO_BYTES bytes and got $(stat -c %s "$WORK/echoed.$i") back, not the same (sha256 $got, want $want)"
+  done
+  log "$stack: $ECHO_CLIENTS concurrent clients each got their own $ECHO_BYTES bytes back sha256-identical from forked children"
+
+  expect_all_closed "$stack" "$ECHO_PORT"
+  log "$stack: every connection closed (only the LISTEN socket left on port $ECHO_PORT)"
+  expect_no_children "$spid" "$stack: fork echo server"
+  kill -0 "$spid" 2>/dev/null || fail "$stack: the fork echo server died"
+  local served
+  served=$(grep -c "^child [0-9]*: echoed $ECHO_BYTES bytes" "$WORK/echo-$stack.out" || true)
+  [ "$served" -eq "$ECHO_CLIENTS" ] ||
+    fail "$stack: $served children reported echoing $ECHO_BYTES bytes, want $ECHO_CLIENTS"
+  log "$stack: every child exited and was reaped (no zombie); the parent is still serving"
+  kill "$bg" 2>/dev/null || true
+  wait_exit "$bg" 10
+}
+
+# b. socat's fork mode.
+socat_scenario() {
+  local stack=$1 addr i
+  if [ "$stack" = kernel ]; then
+    addr=10.77.0.1
+    start_bg "socat-$stack" socat -d -d "TCP-LISTEN:$SOCAT_PORT,bind=$addr,fork,reuseaddr" EXEC:/bin/cat
+  else
+    addr=10.77.0.2
+    start_bg "socat-$stack" "$VEER" run -- socat -d -d "TCP-LISTEN:$SOCAT_PORT,fork,reuseaddr" \
+      EXEC:/bin/cat
+  fi
+  local bg=$LAST_PID
+  wait_for_output "socat-$stack" "listening on" 10
+  local spid
+  spid=$(server_pid socat)
+
+  CLIENT_PIDS=()
+  for i in $(seq "$LINE_CLIENTS"); do
+    head -c $((LINES_EACH * 12)) /dev/urandom | od -An -v -tx1 -w12 | tr -d ' ' |
+      awk -v c="$i" '{ print "client " c " line " NR " " $0 }' >"$WORK/lines.$i"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    in_ns timeout 30 bash -c '(sleep 0.2; cat "$1") | socat -t 60 - "TCP:$2:$3"' _ \
+      "$WORK/lines.$i" "$addr" "$SOCAT_PORT" >"$WORK/lines-back.$i" \
+      2>"$WORK/socat-$stack.client$i.err" &
+    CLIENT_PIDS+=($!)
+  done
+  wait_clients "socat-$stack" "$stack: socat fork"
+  for i in $(seq "$LINE_CLIENTS"); do
+    cmp -s "$WORK/lines.$i" "$WORK/lines-back.$i" || {
+      diff "$WORK/lines.$i" "$WORK/lines-back.$i" | head -20
+      fail "$stack: socat fork client $i did not get exactly its own $LINES_EACH lines back"
+    }
+  done
+  log "$stack: $LINE_CLIENTS concurrent clients of socat TCP-LISTEN,fork each got exactly their own $LINES_EACH lines back"
+  expect_all_closed "$stack" "$SOCAT_PORT"
+  expect_no_children "$spid" "$stack: socat"
+  log "$stack: socat's connections all closed and its children are gone"
+  kill "$bg" 2>/dev/null || true
+  wait_exit "$bg" 10
+}
+
+for stack in ${IT_STACKS:-kernel veer}; do
+  case "$stack" in
+    kernel | veer) ;;
+    *) fail "IT_STACKS: unknown stack '$stack' (kernel, veer)" ;;
+  esac
+  echo_scenario "$stack"
+  socat_scenario "$stack"
+done
+log "PASS: forking servers share their sockets across fork() (${IT_STACKS:-kernel veer})"
