@@ -2,9 +2,9 @@
 # nginx, unmodified, under veer with sendfile and tcp_nopush (TCP_CORK) on,
 # serving a static file to kernel clients: curl gets it byte-identical, and
 # wrk with 50 connections for 10 s sees no socket error and no non-2xx answer.
-# nginx runs in its single-process mode (master_process off): its default
-# master/worker model needs veer sockets shared across fork(), which veer
-# does not do yet (see README, Compatibility).
+# nginx runs in its single-process mode (master_process off) here; its
+# default model (daemon, master and forked workers sharing the listener) is
+# nginx_workers.sh.
 source "$(dirname "$0")/lib.sh"
 setup_ns
 mkdir -p "$WORK/html"
