@@ -99,8 +99,13 @@ wait_clients() {
   for i in "${!CLIENT_PIDS[@]}"; do
     rc=0
     wait "${CLIENT_PIDS[$i]}" || rc=$?
-    [ "$rc" -eq 0 ] || failed+=("$((i + 1))")
-    [ "$rc" -ne 124 ] || echo "client $((i + 1)) timed out" >>"$WORK/$name.client$((i + 1)).err"
+    [ "$rc" -eq 0 ] && continue
+    failed+=("$((i + 1))")
+    if [ "$rc" -eq 124 ]; then
+      echo "(client $((i + 1)) timed out)"
+    else
+      echo "(client $((i + 1)) exited with status $rc)"
+    fi >>"$WORK/$name.client$((i + 1)).err"
   done
   [ "${#failed[@]}" -eq 0 ] && return 0
   echo "--- client ${failed[0]}'s standard error:"
