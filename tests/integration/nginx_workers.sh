@@ -69,6 +69,8 @@ run_nginx() {
   fi
   nginx_conf "$stack" "$PORT" default
   local dir="$WORK/nginx-$stack"
+  # lib.sh shows the tail of every $WORK/*.out when the test fails.
+  ln -s "$dir/logs/error.log" "$WORK/nginx-error-$stack.out"
 
   # The process started here forks the daemon and exits at once.
   in_ns timeout 20 "${run[@]}" nginx -c "$NGINX_CONF" >"$WORK/nginx-start-$stack.out" 2>&1 ||
@@ -87,12 +89,12 @@ run_nginx() {
   local workers=$WORKER_PIDS
   log "$stack: nginx daemonised; master $master, workers $workers"
 
-  local ok=0
-  for _ in $(seq 50); do
-    in_ns timeout 2 curl -s -o /dev/null "http://$addr:$PORT/index.html" && ok=1 && break
+  local ok=0 deadline=$((SECONDS + 15))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    in_ns curl -s --max-time 1 -o /dev/null "http://$addr:$PORT/index.html" && ok=1 && break
     sleep 0.2
   done
-  [ "$ok" = 1 ] || fail "$stack: nginx does not answer on $addr:$PORT"
+  [ "$ok" = 1 ] || fail "$stack: nginx does not answer on $addr:$PORT within 15 s"
   fetch_blob "$addr" "from the workers"
   log "$stack: curl: 5 MB from nginx's workers, byte-identical"
 
