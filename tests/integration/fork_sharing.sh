@@ -7,6 +7,11 @@
 #     left behind (reaped, no zombie).
 #  b. socat TCP-LISTEN,fork EXEC:/bin/cat: 20 concurrent clients each get
 #     exactly their own lines back.
+#  c. tests/integration/progs/prefork_echo: 4 children accept on the listener
+#     the parent closed after forking them (4 concurrent connections, 4
+#     different children); a child killed with SIGKILL while it holds a
+#     connection: the connection ends, the other children still accept, and
+#     nothing is left once every process has exited.
 # daemon() is covered by nginx_workers.sh (nginx's default model daemonises).
 # Each scenario runs first against the kernel stack (the server without veer
 # at 10.77.0.1), so its checks are known to describe Linux, then under veer
@@ -20,9 +25,12 @@ ECHO_CLIENTS=8
 ECHO_BYTES=200000
 LINE_CLIENTS=20
 LINES_EACH=100
+PREFORK_PORT=7600
+PREFORK_CHILDREN=4
 
-# The pid of the one process called COMM in the namespace whose parent is not
-# also called COMM (the server, not one of its children), waiting up to 5 s.
+# Sets SERVER_PID to the pid of the process called COMM in the namespace
+# whose parent is not also called COMM (the server, not one of its children),
+# waiting up to 5 s.
 server_pid() {
   local comm=$1 p pp
   for _ in $(seq 50); do
@@ -30,12 +38,12 @@ server_pid() {
       [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$comm" ] || continue
       pp=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || continue
       [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = "$comm" ] && continue
-      echo "$p"
+      SERVER_PID=$p
       return 0
     done
     sleep 0.1
   done
-  fail "no process $comm in $NS"
+  fail "no process $comm in $NS (the server exited?)"
 }
 
 # Prints the server side's sockets on PORT (local port), one per line
@@ -55,13 +63,14 @@ server_sockets() {
 
 # Waits up to 5 s until the listener is the only socket left on PORT: no
 # ESTAB, CLOSE-WAIT, LAST-ACK, FIN-WAIT, nor TIME-WAIT (the server closes
-# after the client's FIN, so its side is the passive closer and has none).
-# Fails with the listing otherwise.
+# after the client's FIN, so its side is the passive closer and has none),
+# but for the states ALSO (e.g. "TIME-WAIT") allows. Fails with the listing
+# otherwise.
 expect_all_closed() {
-  local stack=$1 port=$2 all="" left=""
+  local stack=$1 port=$2 also=${3:-LISTEN} all="" left=""
   for _ in $(seq 50); do
     all=$(server_sockets "$stack" "$port")
-    left=$(grep -v '^LISTEN' <<<"$all" || true)
+    left=$(grep -vE "^(LISTEN|$also) " <<<"$all" || true)
     [ -z "$left" ] && break
     sleep 0.1
   done
@@ -125,8 +134,8 @@ echo_scenario() {
   fi
   local bg=$LAST_PID
   wait_for_output "echo-$stack" "^listening on " 10
-  local spid
-  spid=$(server_pid tcp-fork-echo-s)
+  server_pid tcp-fork-echo-s
+  local spid=$SERVER_PID
 
   # Each client connects, waits 0.3 s (the server has accepted, forked, and
   # the parent has closed its copy of the connection by then), sends its own
@@ -180,8 +189,8 @@ socat_scenario() {
   fi
   local bg=$LAST_PID
   wait_for_output "socat-$stack" "listening on" 10
-  local spid
-  spid=$(server_pid socat)
+  server_pid socat
+  local spid=$SERVER_PID
 
   CLIENT_PIDS=()
   for i in $(seq "$LINE_CLIENTS"); do
@@ -208,6 +217,97 @@ socat_scenario() {
   wait_exit "$bg" 10
 }
 
+# c. A preforked server: children accepting on one listener the parent no
+# longer holds, and a child killed with SIGKILL while it holds a connection.
+prefork_scenario() {
+  local stack=$1 addr i
+  if [ "$stack" = kernel ]; then
+    addr=10.77.0.1
+    start_bg "prefork-$stack" "$IT_BIN/prefork_echo" "$PREFORK_PORT" "$addr" "$PREFORK_CHILDREN"
+  else
+    addr=10.77.0.2
+    start_bg "prefork-$stack" "$VEER" run -- "$IT_BIN/prefork_echo" "$PREFORK_PORT" "$PREFORK_CHILDREN"
+  fi
+  local bg=$LAST_PID
+  wait_for_output "prefork-$stack" "^listening on " 10
+  server_pid prefork_echo
+  local spid=$SERVER_PID
+
+  # As many clients as children, each holding its connection for 1 s: a
+  # child serves one connection at a time, so every child must accept one.
+  CLIENT_PIDS=()
+  for i in $(seq "$PREFORK_CHILDREN"); do
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    in_ns timeout 20 bash -c '(sleep 1; echo "hello from client $1") | socat -t 60 - "TCP:$2:$3"' _ \
+      "$i" "$addr" "$PREFORK_PORT" >"$WORK/prefork-back.$i" 2>"$WORK/prefork-$stack.client$i.err" &
+    CLIENT_PIDS+=($!)
+  done
+  wait_clients "prefork-$stack" "$stack: preforked server"
+  local pids=()
+  for i in $(seq "$PREFORK_CHILDREN"); do
+    if ! { [ "$(wc -l <"$WORK/prefork-back.$i")" -eq 2 ] &&
+      grep -qE '^pid [0-9]+$' "$WORK/prefork-back.$i" &&
+      [ "$(sed -n 2p "$WORK/prefork-back.$i")" = "hello from client $i" ]; }; then
+      cat "$WORK/prefork-back.$i"
+      fail "$stack: preforked server: client $i did not get 'pid N' and its own line back"
+    fi
+    pids+=("$(head -1 "$WORK/prefork-back.$i" | cut -d' ' -f2)")
+  done
+  local distinct
+  distinct=$(printf '%s\n' "${pids[@]}" | sort -u | wc -l)
+  [ "$distinct" -eq "$PREFORK_CHILDREN" ] ||
+    fail "$stack: $PREFORK_CHILDREN concurrent connections were served by $distinct children (${pids[*]}), want $PREFORK_CHILDREN"
+  for i in "${pids[@]}"; do
+    [ "$(awk '{print $4}' "/proc/$i/stat" 2>/dev/null)" = "$spid" ] ||
+      fail "$stack: pid $i that served a client is not a child of the server $spid"
+  done
+  log "$stack: $PREFORK_CHILDREN children accepted on the listener their parent had closed, one connection each"
+
+  # A child dies holding a connection: the client sees it end (the kernel
+  # closes a dead process's sockets; veer must reclaim them too).
+  # The client only reads (socat -u): it ends when the server's side ends
+  # the connection, and sends nothing that could end it.
+  in_ns timeout 30 socat -u "TCP:$addr:$PREFORK_PORT" STDOUT >"$WORK/prefork-held-$stack.out" 2>&1 &
+  local held=$!
+  wait_for_output "prefork-held-$stack" "^pid [0-9]+$" 5
+  local victim
+  victim=$(head -1 "$WORK/prefork-held-$stack.out" | cut -d' ' -f2)
+  kill -9 "$victim"
+  local deadline=$((SECONDS + 5))
+  while kill -0 "$held" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || {
+      kill "$held" 2>/dev/null || true
+      fail "$stack: the connection held by child $victim did not end within 5 s of its SIGKILL"
+    }
+    sleep 0.1
+  done
+  wait "$held" 2>/dev/null || true
+  # The dead child's side closed first: a TIME-WAIT may stay.
+  expect_all_closed "$stack" "$PREFORK_PORT" TIME-WAIT
+  log "$stack: the connection of child $victim, killed with SIGKILL, ended (its side left at most a TIME-WAIT)"
+
+  # The others still accept.
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  in_ns timeout 10 bash -c 'echo again | socat -t 60 - "TCP:$1:$2"' _ "$addr" "$PREFORK_PORT" \
+    >"$WORK/prefork-again" 2>&1 || fail "$stack: preforked server after the kill: $(cat "$WORK/prefork-again")"
+  grep -qx again "$WORK/prefork-again" || fail "$stack: no echo after the kill: $(cat "$WORK/prefork-again")"
+  log "$stack: the surviving children still accept and echo"
+
+  # The parent exits once every child is gone; the listener goes with the
+  # last of them.
+  pgrep -P "$spid" | xargs -r kill
+  wait_for_output "prefork-$stack" "^children exited$" 5
+  wait_exit "$bg" 5
+  local left=""
+  for _ in $(seq 50); do
+    left=$(server_sockets "$stack" "$PREFORK_PORT" | grep -v '^TIME-WAIT ' || true)
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  [ -z "$left" ] || fail "$stack: sockets left on port $PREFORK_PORT after every process exited: $left"
+  log "$stack: the parent exited after its children; nothing but TIME-WAIT is left on port $PREFORK_PORT"
+}
+
 for stack in ${IT_STACKS:-kernel veer}; do
   case "$stack" in
     kernel | veer) ;;
@@ -215,5 +315,6 @@ for stack in ${IT_STACKS:-kernel veer}; do
   esac
   echo_scenario "$stack"
   socat_scenario "$stack"
+  prefork_scenario "$stack"
 done
 log "PASS: forking servers share their sockets across fork() (${IT_STACKS:-kernel veer})"
