@@ -17,13 +17,16 @@ mkdir -p "$WORK/html"
 head -c 5000000 /dev/urandom >"$WORK/html/blob"
 echo "hello from nginx workers" >"$WORK/html/index.html"
 
-# The pids of the nginx processes in the namespace. A daemonised nginx is not
-# a process the test started (start_bg's pid), but it stays in the namespace:
-# lib.sh's cleanup kills every process there whatever happens.
+# The pids of the nginx processes in the namespace, but zombies (an exited
+# master waits for init to reap it). A daemonised nginx is not a process the
+# test started (start_bg's pid), but it stays in the namespace: lib.sh's
+# cleanup kills every process there whatever happens.
 ns_nginx_pids() {
   local p
   for p in $(ip netns pids "$NS"); do
-    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = nginx ] && echo "$p"
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = nginx ] || continue
+    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] && continue
+    echo "$p"
   done
   return 0
 }
