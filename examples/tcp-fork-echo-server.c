@@ -182,8 +182,8 @@ int main(int argc, char* argv[]) {
 
     /* The parent: the child has the connection now. Closing our copy only
      * drops this process's reference; the connection stays open. */
+    if (close(cfd) < 0) die("close");
     printf("connection from %s:%u served by child %d\n", ip, peer_port, (int)pid);
     fflush(stdout);
-    if (close(cfd) < 0) die("close");
   }
 }

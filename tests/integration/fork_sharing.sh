@@ -137,22 +137,35 @@ echo_scenario() {
   server_pid tcp-fork-echo-s
   local spid=$SERVER_PID
 
-  # Each client connects, waits 0.3 s (the server has accepted, forked, and
-  # the parent has closed its copy of the connection by then), sends its own
-  # random payload and half-closes (socat: EOF on stdin -> shutdown(SHUT_WR)).
-  # Its output is what came back. The payload is all sent after the parent's
-  # close(), so an echo that comes back complete proves that close did not
-  # end the connection (no early FIN): only the child's last close does.
-  # socat exits when the server closes its side (FIN); -t 60 outlasts the
-  # timeout, so a server that never closes fails the client.
+  # Each client connects and waits for $WORK/go-$stack before it sends its
+  # own random payload and half-closes (socat: EOF on stdin ->
+  # shutdown(SHUT_WR)); its output is what came back. The test makes go-$stack
+  # once the server has printed "served by child" for every connection, which
+  # the parent does after its close() of its copy. So every payload is sent
+  # after the parent's close(), and an echo that comes back complete proves
+  # that close did not end the connection (no early FIN): only the child's
+  # last close does. socat exits when the server closes its side (FIN); -t 60
+  # outlasts the timeout, so a server that never closes fails the client.
+  rm -f "$WORK/go-$stack"
   CLIENT_PIDS=()
   for i in $(seq "$ECHO_CLIENTS"); do
     head -c "$ECHO_BYTES" /dev/urandom >"$WORK/payload.$i"
     # shellcheck disable=SC2016 # expanded by the inner bash
-    in_ns timeout 30 bash -c '(sleep 0.3; cat "$1") | socat -t 60 - "TCP:$2:$3"' _ \
-      "$WORK/payload.$i" "$addr" "$ECHO_PORT" >"$WORK/echoed.$i" 2>"$WORK/echo-$stack.client$i.err" &
+    in_ns timeout 30 bash -c \
+      '(for _ in $(seq 200); do [ -e "$4" ] && break; sleep 0.05; done; cat "$1") | socat -t 60 - "TCP:$2:$3"' \
+      _ "$WORK/payload.$i" "$addr" "$ECHO_PORT" "$WORK/go-$stack" >"$WORK/echoed.$i" \
+      2>"$WORK/echo-$stack.client$i.err" &
     CLIENT_PIDS+=($!)
   done
+  local accepted=0
+  for _ in $(seq 100); do
+    accepted=$(grep -c "served by child" "$WORK/echo-$stack.out" || true)
+    [ "$accepted" -ge "$ECHO_CLIENTS" ] && break
+    sleep 0.1
+  done
+  touch "$WORK/go-$stack"
+  [ "$accepted" -ge "$ECHO_CLIENTS" ] ||
+    fail "$stack: the fork echo server handed $accepted of $ECHO_CLIENTS connections to children within 10 s"
   wait_clients "echo-$stack" "$stack: fork echo server"
   for i in $(seq "$ECHO_CLIENTS"); do
     local want got
@@ -162,6 +175,7 @@ echo_scenario() {
       fail "$stack: client $i sent $ECHO_BYTES bytes and got $(stat -c %s "$WORK/echoed.$i") back, not the same (sha256 $got, want $want)"
   done
   log "$stack: $ECHO_CLIENTS concurrent clients each got their own $ECHO_BYTES bytes back sha256-identical from forked children"
+  log "$stack: the parent's close() of its copies sent no FIN (every payload, sent after it, came back whole)"
 
   expect_all_closed "$stack" "$ECHO_PORT"
   log "$stack: every connection closed (only the LISTEN socket left on port $ECHO_PORT)"
