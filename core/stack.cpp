@@ -39,6 +39,13 @@ enum class ConnectPhase : uint8_t { None, Connecting, Connected };
 
 struct Socket {
   explicit Socket(std::pmr::memory_resource* m) : accept_queue(m) {}
+  // Never copied: a copied pmr container takes the default resource, and
+  // the socket table must stay in the stack's own (the shared arena).
+  // Without a copy, the table moves its sockets when it grows.
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  Socket(Socket&&) = default;
+  Socket& operator=(Socket&&) = default;
   bool in_use = false;
   uint32_t generation = 0;
   SocketKind kind = SocketKind::Fresh;

@@ -109,8 +109,9 @@ SimLink::SimLink(Options o) : opt_(o), rng_(o.seed) {
     c->tcp.congestion_control = {};
     o.congestion_control.copy(c->tcp.congestion_control.data(), 15);
   }
-  a_ = std::make_unique<Stack>(ca, side_a_);
-  b_ = std::make_unique<Stack>(cb, side_b_);
+  std::pmr::memory_resource* m = o.memory ? o.memory : std::pmr::get_default_resource();
+  a_ = std::make_unique<Stack>(ca, side_a_, m);
+  b_ = std::make_unique<Stack>(cb, side_b_, m);
 }
 
 void SimLink::send(bool to_b, Bytes frame) {

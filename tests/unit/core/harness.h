@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <memory>
+#include <memory_resource>
 #include <random>
 #include <string>
 #include <vector>
@@ -91,6 +92,8 @@ class SimLink {
     uint64_t bandwidth_bps = 0;
     uint32_t seed = 1;
     std::string congestion_control = "cubic";
+    // Where the stacks allocate (the default resource when null).
+    std::pmr::memory_resource* memory = nullptr;
   };
   explicit SimLink(Options o);
   SimLink() : SimLink(Options{}) {}
