@@ -171,11 +171,10 @@ Engine& Engine::get() {
 }
 
 Engine::Engine() {
-  // fork(): the child gets a consistent copy of the engine (the lock is
-  // taken across the fork), but no I/O thread and no share in the parent's
-  // stack: its veer sockets become inherited ones that it can only close.
-  pthread_atfork([] { Engine::get().mu_.lock(); }, [] { Engine::get().mu_.unlock(); },
-                 [] { Engine::get().after_fork_in_child(); });
+  // fork(): the lock is taken across it, and the child shares the stack
+  // (engine_fork.cpp).
+  pthread_atfork([] { Engine::get().fork_prepare(); }, [] { Engine::get().fork_parent(); },
+                 [] { Engine::get().fork_child(); });
   std::vector<std::string> sources;
   if (auto err = load_config(config_, &sources)) {
     std::string msg = "veer: " + err->message + "\n";
@@ -187,6 +186,7 @@ Engine::Engine() {
     if (log_fd_ < 0) log_fd_ = 2;
   }
   log_configure(log_level_from(config_.get_text("log")), log_fd_);
+  init_arena();
   if (log_enabled(LogLevel::Info)) {
     std::string from = "defaults";
     for (const auto& s : sources) from += ", " + s;
@@ -315,7 +315,16 @@ int Engine::start_locked() {
   sink_->engine = this;
   if (std::string err; !configure_capture_locked(config_, &err))
     log_write(LogLevel::Error, "capture: %s (the program runs without it)", err.c_str());
-  stack_ = std::make_unique<core::Stack>(stack_config_, *sink_);
+  if (arena_ && !claim_slot_locked()) {
+    log_write(LogLevel::Error, "no free process slot in veer's shared memory");
+    start_error_ = ENETDOWN;
+    return start_error_;
+  }
+  // The stack and its buffers go in the shared arena, where forked children
+  // find them.
+  stack_ = std::make_unique<core::Stack>(
+      stack_config_, *sink_,
+      arena_ ? static_cast<std::pmr::memory_resource*>(arena_) : std::pmr::get_default_resource());
   // Installed only when it would print: otherwise transitions cost nothing.
   if (log_enabled(LogLevel::Debug)) {
     state_log_ = std::make_unique<StateLog>();
@@ -329,7 +338,12 @@ int Engine::start_locked() {
   set_track(wake_fd_, kInternal);
   set_track(device_->pollable_fd(), kInternal);
   open_control_locked();
-  io_ = std::thread([this] { io_loop(); });
+  owner_ = true;
+  if (arena_) {
+    arena_->pump_pid = getpid();
+    arena_->pump_slot = slot_;
+  }
+  start_io_thread_locked();
   started_ = true;
   VEER_LOG(Info, "stack up on %s: %s, MAC %s, MTU %u", device_->name().c_str(),
            stack_config_.address.to_string().c_str(), stack_config_.mac.to_string().c_str(),
@@ -344,13 +358,23 @@ void Engine::io_loop() {
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
   std::unique_lock<EngineMutex> lk(mu_);
   for (;;) {
+    if (parked_) {
+      // The process exits and another one runs the stack now.
+      lk.unlock();
+      for (;;) pause();
+    }
     std::optional<Time> deadline = stack_->next_deadline();
     // A changed socket view is published at most every 20 ms: wake for it.
     if (view_dirty_) {
       Time at = view_published_ + kViewInterval;
       if (!deadline || at < *deadline) deadline = at;
     }
-    io_sleep_until_ = deadline;
+    // Sharing the stack: look for processes that died at least this often.
+    if (arena_ && arena_->shared) {
+      Time at = now() + kReclaimInterval;
+      if (!deadline || at < *deadline) deadline = at;
+    }
+    set_io_sleep_locked(deadline);
     timespec ts{};
     timespec* timeout = nullptr;
     if (deadline) {
@@ -369,9 +393,11 @@ void Engine::io_loop() {
       (void)real::read(wake_fd_, &v, sizeof v);
     }
     lk.lock();
-    io_sleep_until_.reset();
+    set_io_sleep_locked(std::nullopt);
+    if (parked_) continue;
     if (n > 0 && (pfd[2].revents & POLLIN)) serve_control_locked();
     pump_locked(now());
+    reclaim_dead_locked(now());
   }
 }
 
@@ -442,6 +468,10 @@ void Engine::signal_urgent_locked() {
 
 void Engine::kick_locked() {
   if (!started_ || forked_child_) return;
+  if (!owner_.load(std::memory_order_relaxed)) {
+    if (arena_) kick_pump_locked();
+    return;
+  }
   if (!view_dirty_) {
     // A call changed a socket: the I/O thread publishes the view soon.
     view_dirty_ = true;
@@ -450,8 +480,9 @@ void Engine::kick_locked() {
     return;
   }
   std::optional<Time> d = stack_->next_deadline();
-  if (d && (!io_sleep_until_ || *d < *io_sleep_until_)) {
-    io_sleep_until_ = d;
+  std::optional<Time> sleeping = io_sleep_locked();
+  if (d && (!sleeping || *d < *sleeping)) {
+    set_io_sleep_locked(d);
     uint64_t one = 1;
     (void)real::write(wake_fd_, &one, sizeof one);
   }
@@ -473,7 +504,12 @@ int Engine::adopt_locked(int fd, FdEntry& e) {
     if (real::getsockopt(fd, level, name, &v, &len) == 0 && v != kept_default(level, name))
       e.kept[{level, name}] = v;
   }
+  // O_NONBLOCK as the kernel socket has it, however it was set (fcntl,
+  // ioctl FIONBIO, SOCK_NONBLOCK): nginx sets it on its listeners with
+  // FIONBIO before bind().
+  if (int fl = real::fcntl(fd, F_GETFL, 0); fl >= 0) e.nonblock = (fl & O_NONBLOCK) != 0;
   core::SocketId s = stack_->tcp_socket().value();
+  hold_locked(s);
   for (const auto& [opt, value] : e.options) stack_->set_option(s, opt, value);
   if (!e.congestion.empty()) stack_->set_congestion_control(s, e.congestion);
   // Put an eventfd in place of the kernel socket at the same number (and at
@@ -481,6 +517,7 @@ int Engine::adopt_locked(int fd, FdEntry& e) {
   int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) {
     int err = errno;
+    release_locked(s);
     stack_->close(s, now());
     return err;
   }
@@ -496,6 +533,7 @@ int Engine::adopt_locked(int fd, FdEntry& e) {
     if (real::dup3(efd, n, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
       int err = errno;
       real::close(efd);
+      release_locked(s);
       stack_->close(s, now());
       return err;
     }
@@ -546,7 +584,9 @@ void Engine::forget_fd_locked(int fd) {
     std::erase_if(set->veer, [&](const auto& kv) { return kv.second.sock == r; });
     set->pending.erase(fd);
   }
-  if (r->kind == FdEntry::Kind::Veer) {
+  // Another process still holding the socket keeps it open: only this
+  // process's share goes (the kernel's fput() of a file a child also has).
+  if (r->kind == FdEntry::Kind::Veer && release_locked(r->sock)) {
     calls().close(r->sock);
     kick_locked();
   }
@@ -630,7 +670,7 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       if (nfd < 0 || nfd >= kMaxFds) {
         int err = nfd < 0 ? errno : EMFILE;
         if (nfd >= 0) real::close(nfd);
-        stack_->close(r.accepted, now());
+        stack_->close(r.accepted, now());  // never held by anyone
         kick_locked();
         return fail(err);
       }
@@ -638,6 +678,7 @@ int Engine::accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
       entry->kind = FdEntry::Kind::Veer;
       entry->nonblock = (flags & SOCK_NONBLOCK) != 0;
       entry->sock = r.accepted;
+      hold_locked(r.accepted);
       entry->urgent_marks = stack_->urgent_marks(r.accepted);  // before any owner
       entry->fd_refs = 1;
       fds_[nfd] = std::move(entry);
@@ -815,8 +856,8 @@ int Engine::close(int fd) {
       // acknowledged or the time is up (tcp_close(), sk_stream_wait_close()).
       std::optional<Time> deadline;
       std::optional<Endpoint> local, remote;
-      if (FdEntry* e = find(fd);
-          e && e->fd_refs == 1 && e->kind == FdEntry::Kind::Veer && !forked_child_) {
+      if (FdEntry* e = find(fd); e && e->fd_refs == 1 && e->kind == FdEntry::Kind::Veer &&
+                                 !forked_child_ && sole_holder_locked(e->sock)) {
         auto linger = stack_->get_option(e->sock, core::SockOpt::Linger);
         int secs = linger ? linger.value() : -1;
         local = stack_->local_endpoint(e->sock);
@@ -946,42 +987,32 @@ int Engine::fcntl(int fd, int cmd, long arg) {
   return static_cast<int>(finish(r));
 }
 
-void Engine::after_fork_in_child() {
-  mu_.unlock();  // taken by this very thread in the prepare handler
-  forked_child_ = true;
-  waiters_.clear();  // their threads did not come along
-  io_sleep_until_.reset();
-  for (auto& [fd, r] : fds_)
-    if (r->kind == FdEntry::Kind::Veer) r->kind = FdEntry::Kind::Inherited;
-  // The capture and the control socket stay the parent's: the child neither
-  // writes the parent's buffered frames again nor answers its requests.
-  if (capture_) {
-    capture_->abandon();
-    capture_.reset();
-    track_capture_fd_locked();
-  }
-  if (control_fd_ >= 0) {
-    set_track(control_fd_, kNone);
-    real::close(control_fd_);
-    control_fd_ = -1;
-  }
-}
-
 void Engine::linger_at_exit() {
   std::unique_lock<EngineMutex> lk(mu_);
   if (!started_ || forked_child_) return;
   // exit() closes every fd, and the kernel then closes each socket whose
   // last fd went (FIN, or RST with unread data or SO_LINGER 0): do the same
   // for the sockets the program left open.
+  // A socket another process still holds stays open for it.
   std::vector<FdRef> open;
   for (const auto& [fd, r] : fds_)
     if (r->kind == FdEntry::Kind::Veer && std::find(open.begin(), open.end(), r) == open.end())
       open.push_back(r);
   for (const FdRef& r : open) {
-    calls().close(r->sock);
+    if (release_locked(r->sock)) calls().close(r->sock);
     r->kind = FdEntry::Kind::Inherited;  // nothing may use it after this
   }
   kick_locked();
+  if (others_alive_locked()) {
+    // The processes that share the stack carry on: they send what is left.
+    remove_view_locked();
+    leave_arena_locked();
+    close_control_locked();
+    capture_.reset();
+    track_capture_fd_locked();
+    return;
+  }
+  take_over_locked();  // the last process: its I/O thread sends what is left
   auto until = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(config_.get_int("exit_linger_ms"));
   while (stack_->connections_with_pending_output() > 0) {
@@ -995,6 +1026,7 @@ void Engine::linger_at_exit() {
   close_control_locked();
   capture_.reset();  // flushes and closes the file
   track_capture_fd_locked();
+  leave_arena_locked();
   device_->release_at_exit();
 }
 

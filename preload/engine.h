@@ -13,6 +13,7 @@
 #pragma once
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -34,6 +35,7 @@
 #include "netdev/device.h"
 #include "netdev/pcap_writer.h"
 #include "preload/control_protocol.h"
+#include "preload/shared_arena.h"
 #include "preload/socket_calls.h"
 #include "preload/view_format.h"
 
@@ -86,21 +88,27 @@ struct EpollSet {
   int cursor = 0;                        // fairness: where the next scan starts
 };
 
-// The engine lock. Releasing it flushes the device: a call that made the
-// stack send (the I/O thread's pump, a busy poll, a program's send) leaves no
-// frame held back in a TSO batch, whichever thread it ran on.
+// The engine lock: a process-shared robust mutex in the shared arena, so
+// that every process sharing the stack takes the same lock. Releasing it
+// flushes the device: a call that made the stack send (the I/O thread's
+// pump, a busy poll, a program's send) leaves no frame held back in a TSO
+// batch, whichever thread it ran on.
 class EngineMutex {
  public:
-  void lock() { m_.lock(); }
-  bool try_lock() { return m_.try_lock(); }
+  void lock();
+  bool try_lock();
   void unlock() {
     if (device) device->flush();
-    m_.unlock();
+    pthread_mutex_unlock(m_);
   }
+  void use(pthread_mutex_t* m) { m_ = m; }
   netdev::Device* device = nullptr;  // set once the device is open
 
  private:
-  std::mutex m_;
+  // Where a process died holding the lock (EOWNERDEAD): the lock is made
+  // consistent again and the stack goes on as that process left it.
+  void owner_died();
+  pthread_mutex_t* m_ = nullptr;
 };
 
 class Engine {
@@ -198,6 +206,9 @@ class Engine {
   void kick_locked();
   // Wakes every caller waiting for the stack to move.
   void notify_locked();
+  // A forked child's copy of this thread's wakeup eventfd is its parent's
+  // thread's: closed, so that the child makes its own.
+  static void forget_thread_waiter();
   // sk_send_sigurg(): SIGURG to the F_SETOWN owner of each socket that
   // received a new urgent pointer.
   void signal_urgent_locked();
@@ -244,7 +255,62 @@ class Engine {
   void capture_frame_locked(Bytes frame);
   void flush_capture_locked();
   void track_capture_fd_locked();
-  void after_fork_in_child();
+  // --- Sockets shared across fork (engine_fork.cpp) ---
+  // The arena holds the lock and the stack; every process forked after the
+  // stack started shares them, each with its own slot and a relay thread
+  // (which wakes the process's waiting threads when another process moved
+  // the stack). One process, the pump, runs the I/O thread; when it is
+  // gone, another takes over. A socket closes when its last holder, across
+  // processes, closes it; the holds of a dead (or exec'd) process are
+  // reclaimed.
+  void init_arena();
+  void fork_prepare();
+  void fork_parent();
+  void fork_child();
+  // The pre-sharing child: inherited sockets can only be closed (XDP device,
+  // no arena, or every process slot taken).
+  void become_inherited_child();
+  bool claim_slot_locked();
+  void start_relay_locked();
+  void relay_loop();
+  // Becomes the pump if the pump is gone.
+  void take_over_locked();
+  // Is the process in slot i still there, with the arena mapped?
+  bool slot_alive_locked(int i) const;
+  // Releases the slots of processes that are gone, closing what only they
+  // held; at most every kReclaimInterval.
+  void reclaim_dead_locked(Time now);
+  void hold_locked(core::SocketId s);
+  // Drops this process's hold; true when no process holds the socket now.
+  bool release_locked(core::SocketId s);
+  // Is this process the only holder of the socket?
+  bool sole_holder_locked(core::SocketId s) const;
+  // Does any other live process share the stack?
+  bool others_alive_locked() const;
+  void notify_local_locked();
+  // Bumps the futex of slot i, waking its relay thread.
+  void wake_slot_locked(int i);
+  // A process that is not the pump needs the pump's I/O thread earlier.
+  void kick_pump_locked();
+  void leave_arena_locked();
+  bool publishes_view_locked() const { return owner_.load(std::memory_order_relaxed); }
+  std::optional<Time> io_sleep_locked() const;
+  void set_io_sleep_locked(std::optional<Time> t);
+  void start_io_thread_locked();
+  SharedArena* arena_ = nullptr;
+  pthread_mutex_t private_mutex_ = PTHREAD_MUTEX_INITIALIZER;  // when there is no arena
+  int slot_ = -1;                                              // this process's slot in the arena
+  int child_slot_ = -1;  // reserved for the child being forked
+  bool relay_started_ = false;
+  std::atomic<bool> owner_{false};  // this process runs the I/O thread
+  bool parked_ = false;             // the I/O thread stops (the process exits)
+  // Guards waiters_ (with or without the engine lock): the relay thread
+  // wakes waiters without the engine lock, so that a relay cut off by exit
+  // or exec never leaves the shared lock held.
+  std::mutex waiters_mu_;
+  Time next_reclaim_{};
+  static constexpr Time kReclaimInterval = std::chrono::milliseconds(200);
+
   int refuse_inherited(int fd);
   bool serves(Ipv4Addr addr) const;
 
@@ -265,9 +331,8 @@ class Engine {
   std::unique_ptr<DeviceSink> sink_;
   std::unique_ptr<StateLog> state_log_;  // declared before stack_: outlives it
   std::unique_ptr<core::Stack> stack_;
-  std::thread io_;
   int wake_fd_ = -1;
-  std::optional<Time> io_sleep_until_;  // what the I/O thread is waiting for
+  std::optional<Time> io_sleep_until_;  // what the I/O thread waits for (no arena)
   // The published socket view.
   static constexpr Time kViewInterval = std::chrono::milliseconds(20);
   void* view_ = nullptr;

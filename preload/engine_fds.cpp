@@ -71,18 +71,32 @@ int Engine::add_waiter_locked() {
     t_waiter.fd = fd;
     set_track(fd, kInternal);
   }
+  std::lock_guard<std::mutex> w(waiters_mu_);
   waiters_.push_back(t_waiter.fd);
+  if (arena_ && slot_ >= 0) arena_->slots[slot_].waiting = static_cast<uint32_t>(waiters_.size());
   return t_waiter.fd;
 }
 
 void Engine::remove_waiter_locked(int efd) {
+  std::lock_guard<std::mutex> w(waiters_mu_);
   auto it = std::find(waiters_.begin(), waiters_.end(), efd);
   if (it != waiters_.end()) waiters_.erase(it);
+  if (arena_ && slot_ >= 0) arena_->slots[slot_].waiting = static_cast<uint32_t>(waiters_.size());
 }
 
-void Engine::notify_locked() {
+void Engine::forget_thread_waiter() {
+  if (t_waiter.fd < 0) return;
+  Engine::get().internal_fd_closed(t_waiter.fd);
+  real::close(t_waiter.fd);
+  t_waiter.fd = -1;
+}
+
+void Engine::notify_local_locked() {
   uint64_t one = 1;
-  for (int efd : waiters_) (void)real::write(efd, &one, sizeof one);
+  {
+    std::lock_guard<std::mutex> w(waiters_mu_);
+    for (int efd : waiters_) (void)real::write(efd, &one, sizeof one);
+  }
   cv_.notify_all();
 }
 
@@ -456,6 +470,11 @@ int Engine::close_range(unsigned first, unsigned last, int flags) {
 int Engine::ioctl(int fd, unsigned long request, void* arg) {
   std::unique_lock<EngineMutex> lk(mu_);
   FdEntry* e = find(fd);
+  if (e && e->kind == FdEntry::Kind::Pending && request == FIONBIO && arg) {
+    int on;
+    std::memcpy(&on, arg, sizeof on);
+    e->nonblock = on != 0;  // kept for when the socket becomes veer's
+  }
   if (!e || e->kind == FdEntry::Kind::Pending) return lk.unlock(), real::ioctl(fd, request, arg);
   switch (request) {
     case FIONBIO: {

@@ -60,6 +60,12 @@ bool Engine::map_view_locked(uint32_t capacity) {
 
 void Engine::publish_view_locked(Time now) {
   if (view_broken_ || forked_child_ || !started_) return;
+  if (!publishes_view_locked()) {
+    // Another process sharing the stack publishes it (engine_fork.cpp).
+    view_published_ = now;
+    view_dirty_ = false;
+    return;
+  }
   std::unordered_map<uint64_t, int> fd_of;
   for (const auto& [fd, r] : fds_) {
     if (r->kind != FdEntry::Kind::Veer) continue;

@@ -46,6 +46,7 @@ PACKAGES=(
   procps
   python3
   libcairo2-dev
+  libboost-dev
 )
 
 log() { printf 'install-deps: %s\n' "$*"; }

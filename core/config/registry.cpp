@@ -412,6 +412,13 @@ constexpr std::array kKnobs = {
          .help = "At exit, how long to let unacknowledged data and FINs finish (the "
                  "kernel would carry on after the program; an in-process stack cannot)",
          .runtime = true},
+    Knob{.name = "shared_arena_mb",
+         .kind = Kind::Int,
+         .default_value = "4096",
+         .min = 16,
+         .max = 65536,
+         .help = "Address space reserved for the stack's shared memory (sockets and their "
+                 "buffers, shared with forked children); pages are used only as touched"},
     Knob{.name = "capture",
          .kind = Kind::Path,
          .default_value = "",

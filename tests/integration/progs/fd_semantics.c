@@ -275,6 +275,22 @@ int main(int argc, char** argv) {
     if (v != opts[i].want) printf("  (got %d)\n", v);
   }
 
+  /* O_NONBLOCK set with FIONBIO before bind() (nginx does it to its
+   * listeners) stays on once the socket is listening: accept() with nothing
+   * to accept says EAGAIN at once. An alarm ends a wrongly blocking accept. */
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  int on = 1;
+  ioctl(l, FIONBIO, &on);
+  struct sockaddr_in any = {.sin_family = AF_INET};
+  check(bind(l, (struct sockaddr*)&any, sizeof any) == 0 && listen(l, 8) == 0,
+        "a listener with FIONBIO set before bind");
+  arm_alarm(2000, 0);
+  errno = 0;
+  check(accept(l, NULL, NULL) == -1 && errno == EAGAIN,
+        "its accept with no connection: EAGAIN, not a wait");
+  arm_alarm(0, 0);
+  close(l);
+
   /* close_range closes sockets too. */
   int last = connect_to(host, port);
   check(close_range((unsigned)last, (unsigned)last, 0) == 0, "close_range on a socket");
