@@ -89,7 +89,10 @@ int run(std::span<char* const> args) {
       VEER_SANITIZER_PRELOAD_AFTER ? RuntimeOrder::AfterLibrary : RuntimeOrder::First);
   ::setenv("LD_PRELOAD", preload.c_str(), 1);
   ::setenv(std::string(config::kActiveEnv).c_str(), "1", 1);
-  if (!kSanitizerPreload.empty()) {
+  if (!kSanitizerPreload.empty() && VEER_SANITIZER_PRELOAD_AFTER) {
+    std::string tsan = merge_tsan_options(getenv_or_empty("TSAN_OPTIONS"));
+    ::setenv("TSAN_OPTIONS", tsan.c_str(), 1);
+  } else if (!kSanitizerPreload.empty()) {
     std::string asan = merge_asan_options(getenv_or_empty("ASAN_OPTIONS"));
     ::setenv("ASAN_OPTIONS", asan.c_str(), 1);
   }

@@ -1,6 +1,7 @@
 #include "tools/preload_env.h"
 
 #include <filesystem>
+#include <initializer_list>
 #include <vector>
 
 namespace veer::tools {
@@ -53,7 +54,12 @@ std::string compose_ld_preload(std::string_view sanitizer_runtimes, std::string_
   return list;
 }
 
-std::string merge_asan_options(std::string_view existing) {
+namespace {
+
+// `existing` sanitizer options with each of `flags` appended unless its name
+// is already set.
+std::string merge_options(std::string_view existing,
+                          std::initializer_list<std::string_view> flags) {
   std::vector<std::string_view> names = asan_option_names(existing);
   auto has = [&](std::string_view name) {
     for (std::string_view n : names) {
@@ -62,12 +68,22 @@ std::string merge_asan_options(std::string_view existing) {
     return false;
   };
   std::string merged(existing);
-  for (std::string_view flag : {"detect_leaks=0", "verify_asan_link_order=0"}) {
+  for (std::string_view flag : flags) {
     if (has(flag.substr(0, flag.find('=')))) continue;
     if (!merged.empty() && !is_asan_separator(merged.back())) merged += ':';
     merged += flag;
   }
   return merged;
+}
+
+}  // namespace
+
+std::string merge_asan_options(std::string_view existing) {
+  return merge_options(existing, {"detect_leaks=0", "verify_asan_link_order=0"});
+}
+
+std::string merge_tsan_options(std::string_view existing) {
+  return merge_options(existing, {"die_after_fork=0"});
 }
 
 }  // namespace veer::tools

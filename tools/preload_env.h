@@ -36,4 +36,10 @@ std::string compose_ld_preload(std::string_view sanitizer_runtimes, std::string_
 // order check refuses a runtime that arrives by LD_PRELOAD.
 std::string merge_asan_options(std::string_view existing);
 
+// `existing` TSAN_OPTIONS with die_after_fork=0 unless the user chose a
+// value: a child forked from a veer process starts a thread of its own (its
+// relay, preload/engine_fork.cpp), which TSan otherwise refuses after a
+// multi-threaded fork.
+std::string merge_tsan_options(std::string_view existing);
+
 }  // namespace veer::tools

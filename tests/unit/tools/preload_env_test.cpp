@@ -60,5 +60,11 @@ TEST(AsanOptions, APrefixOfAFlagNameIsNotThatFlag) {
             "detect_leaks_x=1:detect_leaks=0:verify_asan_link_order=0");
 }
 
+TEST(TsanOptions, DieAfterForkOffUnlessTheUserChose) {
+  EXPECT_EQ(merge_tsan_options(""), "die_after_fork=0");
+  EXPECT_EQ(merge_tsan_options("history_size=7"), "history_size=7:die_after_fork=0");
+  EXPECT_EQ(merge_tsan_options("die_after_fork=1"), "die_after_fork=1");
+}
+
 }  // namespace
 }  // namespace veer::tools
