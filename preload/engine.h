@@ -179,6 +179,12 @@ class Engine {
 
   // At exit: let unacknowledged data and FINs finish, up to exit_linger_ms.
   void linger_at_exit();
+  // exec*() is about to replace the program: the new image cannot use veer
+  // sockets (it starts an engine of its own), so this process lets go of
+  // its sockets, closing those no other process holds, and of the stack.
+  // after_failed_exec() makes the engine usable again for new sockets.
+  void before_exec();
+  void after_failed_exec();
 
  private:
   Engine();
@@ -300,6 +306,7 @@ class Engine {
   SharedArena* arena_ = nullptr;
   pthread_mutex_t private_mutex_ = PTHREAD_MUTEX_INITIALIZER;  // when there is no arena
   int slot_ = -1;                                              // this process's slot in the arena
+  pid_t slot_pid_ = 0;   // who took it: a vfork child runs in this memory too
   int child_slot_ = -1;  // reserved for the child being forked
   bool relay_started_ = false;
   std::atomic<bool> owner_{false};  // this process runs the I/O thread

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -100,6 +101,7 @@ bool Engine::claim_slot_locked() {
     s.start_time = process_start_time(getpid(), &zombie);
     s.waiting = 0;
     slot_ = i;
+    slot_pid_ = getpid();
     return true;
   }
   return false;
@@ -162,6 +164,7 @@ void Engine::fork_child() {
   }
   std::lock_guard<EngineMutex> lock(mu_);  // once the parent let it go
   slot_ = child_slot_;
+  slot_pid_ = getpid();
   child_slot_ = -1;
   ProcessSlot& s = arena_->slots[slot_];
   bool zombie;
@@ -383,6 +386,36 @@ void Engine::leave_arena_locked() {
       if (i != slot_ && arena_->slots[i].pid > 0) wake_slot_locked(i);
   }
   slot_ = -1;
+}
+
+void Engine::before_exec() {
+  std::lock_guard<EngineMutex> lock(mu_);
+  // A vfork() child runs in its parent's memory: it must change nothing.
+  if (!started_ || forked_child_ || slot_ < 0 || slot_pid_ != getpid()) return;
+  std::vector<FdRef> open;
+  for (const auto& [fd, r] : fds_)
+    if (r->kind == FdEntry::Kind::Veer && std::find(open.begin(), open.end(), r) == open.end())
+      open.push_back(r);
+  size_t closed = 0;
+  for (const FdRef& r : open) {
+    if (release_locked(r->sock)) {
+      calls().close(r->sock);
+      ++closed;
+    }
+    r->kind = FdEntry::Kind::Inherited;  // the new image cannot use it
+  }
+  VEER_LOG(Debug,
+           "exec: %zu veer socket(s) let go, %zu of them closed (no other process held them)",
+           open.size(), closed);
+  leave_arena_locked();
+}
+
+void Engine::after_failed_exec() {
+  std::lock_guard<EngineMutex> lock(mu_);
+  if (!started_ || forked_child_ || slot_ >= 0 || !arena_) return;
+  if (!claim_slot_locked()) return;
+  parked_ = false;  // a parked I/O thread stays parked; take_over starts another
+  take_over_locked();
 }
 
 }  // namespace veer::preload
