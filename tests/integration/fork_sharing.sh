@@ -12,7 +12,12 @@
 #     different children); a child killed with SIGKILL while it holds a
 #     connection: the connection ends, the other children still accept, and
 #     nothing is left once every process has exited.
-# daemon() is covered by nginx_workers.sh (nginx's default model daemonises).
+#  d. tests/integration/progs/daemon_echo: glibc's daemon() right after
+#     listen(): the process that opened the listener (and, under veer, runs
+#     the stack's I/O thread) leaves with _exit(), without exit handlers; the
+#     daemon serves 3 clients 1 MB each, sha256-identical (under veer another
+#     process has taken over the stack).
+# nginx_workers.sh covers nginx's own daemonising (fork, then exit()).
 # Each scenario runs first against the kernel stack (the server without veer
 # at 10.77.0.1), so its checks are known to describe Linux, then under veer
 # (10.77.0.2). IT_STACKS="kernel" (or "veer") runs one pass only.
@@ -26,6 +31,7 @@ ECHO_BYTES=200000
 LINE_CLIENTS=20
 LINES_EACH=100
 PREFORK_PORT=7600
+DAEMON_PORT=7700
 PREFORK_CHILDREN=4
 
 # Sets SERVER_PID to the pid of the process called COMM in the namespace
@@ -330,6 +336,41 @@ prefork_scenario() {
   log "$stack: the parent exited after its children; nothing but TIME-WAIT is left on port $PREFORK_PORT"
 }
 
+# d. daemon(): the starting process _exit()s, its child carries on.
+daemon_scenario() {
+  local stack=$1 addr dpid i pidfile="$WORK/daemon-$1.pid"
+  if [ "$stack" = kernel ]; then
+    addr=10.77.0.1
+    in_ns "$IT_BIN/daemon_echo" "$DAEMON_PORT" "$pidfile" >"$WORK/daemon-$stack.out" 2>&1 ||
+      fail "$stack: daemon_echo: $(cat "$WORK/daemon-$stack.out")"
+  else
+    addr=10.77.0.2
+    in_ns env VEER_LOG=info "$VEER" run -- "$IT_BIN/daemon_echo" "$DAEMON_PORT" "$pidfile" \
+      >"$WORK/daemon-$stack.out" 2>&1 || fail "$stack: daemon_echo: $(cat "$WORK/daemon-$stack.out")"
+  fi
+  for _ in $(seq 50); do
+    [ -s "$pidfile" ] && break
+    sleep 0.1
+  done
+  [ -s "$pidfile" ] || fail "$stack: daemon_echo wrote no pid file within 5 s"
+  dpid=$(cat "$pidfile")
+  for i in 1 2 3; do
+    head -c 1000000 /dev/urandom >"$WORK/daemon-payload.$i"
+    in_ns timeout 20 socat -t 10 - "TCP:$addr:$DAEMON_PORT" <"$WORK/daemon-payload.$i" \
+      >"$WORK/daemon-echoed.$i" 2>"$WORK/daemon-$stack.client$i.err" ||
+      fail "$stack: daemon client $i: $(cat "$WORK/daemon-$stack.client$i.err")"
+    cmp -s "$WORK/daemon-payload.$i" "$WORK/daemon-echoed.$i" ||
+      fail "$stack: daemon client $i got $(stat -c %s "$WORK/daemon-echoed.$i") bytes back, not its 1000000"
+  done
+  log "$stack: after daemon() the child served 3 clients 1 MB each, sha256-identical"
+  if [ "$stack" = veer ]; then
+    expect_in "$WORK/daemon-$stack.out" "process $dpid now runs veer's stack"
+    log "$stack: the daemon took over the stack from the process that left with _exit()"
+  fi
+  kill "$dpid" 2>/dev/null || true
+  wait_exit "$dpid" 10
+}
+
 for stack in ${IT_STACKS:-kernel veer}; do
   case "$stack" in
     kernel | veer) ;;
@@ -338,5 +379,6 @@ for stack in ${IT_STACKS:-kernel veer}; do
   echo_scenario "$stack"
   socat_scenario "$stack"
   prefork_scenario "$stack"
+  daemon_scenario "$stack"
 done
 log "PASS: forking servers share their sockets across fork() (${IT_STACKS:-kernel veer})"
