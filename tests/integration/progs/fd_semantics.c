@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,6 +291,19 @@ int main(int argc, char** argv) {
         "its accept with no connection: EAGAIN, not a wait");
   arm_alarm(0, 0);
   close(l);
+
+  /* A vfork() child that execs runs in this process's memory until then:
+   * the socket is untouched by it. */
+  pid_t child = vfork();
+  if (child == 0) {
+    execl("/bin/true", "true", (char*)NULL);
+    _exit(127);
+  }
+  int status = -1;
+  check(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+            WEXITSTATUS(status) == 0,
+        "a vfork() child execs /bin/true");
+  check(echo_ok(d, "after-vfork"), "and the socket still talks");
 
   /* close_range closes sockets too. */
   int last = connect_to(host, port);
