@@ -261,12 +261,12 @@ prefork_scenario() {
   server_pid prefork_echo
   local spid=$SERVER_PID
 
-  # As many clients as children, each holding its connection for 1 s: a
+  # As many clients as children, each holding its connection for 3 s: a
   # child serves one connection at a time, so every child must accept one.
   CLIENT_PIDS=()
   for i in $(seq "$PREFORK_CHILDREN"); do
     # shellcheck disable=SC2016 # expanded by the inner bash
-    in_ns timeout 20 bash -c '(sleep 1; echo "hello from client $1") | socat -t 60 - "TCP:$2:$3"' _ \
+    in_ns timeout 20 bash -c '(sleep 3; echo "hello from client $1") | socat -t 60 - "TCP:$2:$3"' _ \
       "$i" "$addr" "$PREFORK_PORT" >"$WORK/prefork-back.$i" 2>"$WORK/prefork-$stack.client$i.err" &
     CLIENT_PIDS+=($!)
   done
