@@ -276,6 +276,8 @@ class Engine {
   // The pre-sharing child: inherited sockets can only be closed (XDP device,
   // no arena, or every process slot taken).
   void become_inherited_child();
+  // A forked child: the capture and the control socket stay the parent's.
+  void leave_parents_channels_locked();
   bool claim_slot_locked();
   void start_relay_locked();
   void relay_loop();

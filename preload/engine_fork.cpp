@@ -180,16 +180,7 @@ void Engine::fork_child() {
     wake_fd_ = -1;
   }
   // The capture, the control socket and the socket view stay the parent's.
-  if (capture_) {
-    capture_->abandon();
-    capture_.reset();
-    track_capture_fd_locked();
-  }
-  if (control_fd_ >= 0) {
-    set_track(control_fd_, kNone);
-    real::close(control_fd_);
-    control_fd_ = -1;
-  }
+  leave_parents_channels_locked();
   if (view_) {
     munmap(view_, view_bytes_);
     view_ = nullptr;
@@ -203,6 +194,10 @@ void Engine::become_inherited_child() {
   forked_child_ = true;
   for (auto& [fd, r] : fds_)
     if (r->kind == FdEntry::Kind::Veer) r->kind = FdEntry::Kind::Inherited;
+  leave_parents_channels_locked();
+}
+
+void Engine::leave_parents_channels_locked() {
   // The capture and the control socket stay the parent's: the child neither
   // writes the parent's buffered frames again nor answers its requests.
   if (capture_) {

@@ -52,6 +52,13 @@ server_pid() {
   fail "no process $comm in $NS (the server exited?)"
 }
 
+# Stops server SPID, which start_bg's shell BG started, and waits for both.
+stop_server() {
+  kill "$1" 2>/dev/null || true
+  wait_exit "$1" 10
+  wait_exit "$2" 10
+}
+
 # Prints the server side's sockets on PORT (local port), one per line
 # starting with the state, from `ss` for the kernel stack or `veer ss` for
 # veer.
@@ -192,10 +199,7 @@ echo_scenario() {
   [ "$served" -eq "$ECHO_CLIENTS" ] ||
     fail "$stack: $served children reported echoing $ECHO_BYTES bytes, want $ECHO_CLIENTS"
   log "$stack: every child exited and was reaped (no zombie); the parent is still serving"
-  # $bg is the shell that started the server, not the server.
-  kill "$spid" 2>/dev/null || true
-  wait_exit "$spid" 10
-  wait_exit "$bg" 10
+  stop_server "$spid" "$bg"
 }
 
 # b. socat's fork mode. Its default listen() backlog is 5: 20 SYNs at once
@@ -239,10 +243,7 @@ socat_scenario() {
   expect_all_closed "$stack" "$SOCAT_PORT"
   expect_no_children "$spid" "$stack: socat"
   log "$stack: socat's connections all closed and its children are gone"
-  # $bg is the shell that started the server, not the server.
-  kill "$spid" 2>/dev/null || true
-  wait_exit "$spid" 10
-  wait_exit "$bg" 10
+  stop_server "$spid" "$bg"
 }
 
 # c. A preforked server: children accepting on one listener the parent no
