@@ -6,28 +6,10 @@
 #include <memory_resource>
 
 #include "core/tcp/congestion/reno.h"
+#include "tests/unit/counting_resource.h"
 
 namespace veer::test {
 namespace {
-
-// Counts what is allocated from it.
-class CountingResource : public std::pmr::memory_resource {
- public:
-  size_t in_use = 0;
-  size_t allocations = 0;
-
- private:
-  void* do_allocate(size_t bytes, size_t align) override {
-    in_use += bytes;
-    allocations++;
-    return std::pmr::new_delete_resource()->allocate(bytes, align);
-  }
-  void do_deallocate(void* p, size_t bytes, size_t align) override {
-    in_use -= bytes;
-    std::pmr::new_delete_resource()->deallocate(p, bytes, align);
-  }
-  bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }
-};
 
 TEST(CongestionFactory, CubicIsTheDefault) {
   EXPECT_EQ(core::kDefaultCongestionControl, "cubic");

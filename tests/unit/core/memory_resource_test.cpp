@@ -9,32 +9,12 @@
 #include <vector>
 
 #include "tests/unit/core/harness.h"
+#include "tests/unit/counting_resource.h"
 
 namespace veer::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Counts what goes through it, on top of new/delete.
-class CountingResource : public std::pmr::memory_resource {
- public:
-  size_t allocations = 0;
-  size_t live_bytes = 0;
-
- private:
-  void* do_allocate(size_t bytes, size_t align) override {
-    ++allocations;
-    live_bytes += bytes;
-    return std::pmr::new_delete_resource()->allocate(bytes, align);
-  }
-  void do_deallocate(void* p, size_t bytes, size_t align) override {
-    live_bytes -= bytes;
-    std::pmr::new_delete_resource()->deallocate(p, bytes, align);
-  }
-  bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override {
-    return this == &o;
-  }
-};
 
 // Installs `r` as the default resource for the test's lifetime.
 struct DefaultResource {
@@ -111,7 +91,7 @@ TEST(MemoryResource, ALossyTransferAllocatesOnlyFromTheStacksResource) {
     EXPECT_GT(a.counters().tcp_retrans_segments, 0u);
   }
   EXPECT_GT(stacks.allocations, 0u);
-  EXPECT_EQ(stacks.live_bytes, 0u) << "the stacks freed all they took";
+  EXPECT_EQ(stacks.in_use, 0u) << "the stacks freed all they took";
   EXPECT_EQ(fallback.allocations, 0u) << "allocations outside the stack's resource";
 }
 
