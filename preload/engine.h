@@ -280,7 +280,7 @@ class Engine {
   void leave_parents_channels_locked();
   bool claim_slot_locked();
   void start_relay_locked();
-  void relay_loop();
+  void relay_loop(int slot);
   // Becomes the pump if the pump is gone.
   void take_over_locked();
   // Is the process in slot i still there, with the arena mapped?

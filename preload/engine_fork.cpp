@@ -220,12 +220,13 @@ void Engine::start_io_thread_locked() {
 void Engine::start_relay_locked() {
   if (relay_started_) return;
   relay_started_ = true;
-  std::thread([this] { relay_loop(); }).detach();
+  // The slot is passed, not read: slot_ changes under the lock (at exit).
+  std::thread([this, slot = slot_] { relay_loop(slot); }).detach();
 }
 
-void Engine::relay_loop() {
+void Engine::relay_loop(int slot) {
   block_signals();
-  std::atomic<uint32_t>& word = arena_->slots[slot_].wake_seq;
+  std::atomic<uint32_t>& word = arena_->slots[slot].wake_seq;
   uint32_t seen = word.load(std::memory_order_acquire);
   auto last_look = std::chrono::steady_clock::now();
   for (;;) {
