@@ -237,6 +237,9 @@ class Engine {
   // a nested set)? A peek: edge-triggered and one-shot state stay as they
   // are. `depth` guards the recursion (the kernel refuses loops).
   bool epoll_veer_ready_locked(const EpollSet& set, int depth = 0) const;
+  // Does the set, or a set nested in it, hold a veer socket? (If not, the
+  // kernel answers epoll_wait on it alone.)
+  bool epoll_holds_veer_locked(const EpollSet& set, int depth = 0) const;
   // The events the veer sockets of a set (and of its nested sets) saw: an
   // edge-triggered interest in the set reports again when this moves.
   uint64_t epoll_event_count_locked(const EpollSet& set, int depth = 0) const;

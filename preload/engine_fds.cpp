@@ -195,6 +195,14 @@ bool Engine::epoll_veer_ready_locked(const EpollSet& set, int depth) const {
   return false;
 }
 
+bool Engine::epoll_holds_veer_locked(const EpollSet& set, int depth) const {
+  if (!set.veer.empty()) return true;
+  if (depth > kMaxEpollDepth) return false;
+  for (const auto& [fd, in] : set.nested)
+    if (epoll_holds_veer_locked(*in.inner, depth + 1)) return true;
+  return false;
+}
+
 uint64_t Engine::epoll_event_count_locked(const EpollSet& set, int depth) const {
   if (depth > kMaxEpollDepth) return 0;
   uint64_t n = 0;
@@ -519,7 +527,7 @@ int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* time
   for (;;) {
     std::unique_lock<EngineMutex> lk(mu_);
     auto it = epolls_.find(epfd);
-    if (it == epolls_.end() || (it->second->veer.empty() && it->second->nested.empty())) {
+    if (it == epolls_.end() || !epoll_holds_veer_locked(*it->second)) {
       lk.unlock();
       timespec left{};
       if (deadline) left = to_timespec(*deadline - now());
