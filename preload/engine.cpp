@@ -848,8 +848,7 @@ int Engine::close(int fd) {
                fd);
       return 0;
     case kEpoll:
-      epolls_.erase(fd);
-      set_track(fd, kNone);
+      drop_epoll_fd_locked(fd);
       break;
     default: {
       // SO_LINGER with a time: closing the last fd waits until the FIN is

@@ -67,14 +67,19 @@ struct FdEntry {
 };
 using FdRef = std::shared_ptr<FdEntry>;
 
+struct EpollSet;
+
 // A veer socket in one epoll set. The kernel's epoll cannot see veer's
 // readiness, so the engine keeps these interests itself and merges them
-// with the kernel's own events in epoll_wait.
+// with the kernel's own events in epoll_wait. Also an epoll fd inside
+// another epoll set (nested epoll): the kernel keeps that registration and
+// reports the inner set's kernel fds; the engine adds its veer sockets.
 struct EpollInterest {
   uint32_t events = 0;
   epoll_data_t data{};
-  FdRef sock;
-  bool armed = true;  // EPOLLONESHOT: off once reported, until EPOLL_CTL_MOD
+  FdRef sock{};
+  std::shared_ptr<EpollSet> inner{};  // nested epoll: the inner set (sock is null)
+  bool armed = true;                  // EPOLLONESHOT: off once reported, until EPOLL_CTL_MOD
   // Edge-triggered: what was last reported, so the same readiness is not
   // reported again until the socket saw a new event.
   bool reported = false;
@@ -85,6 +90,7 @@ struct EpollInterest {
 struct EpollSet {
   std::map<int, EpollInterest> veer;     // veer sockets, by fd
   std::map<int, EpollInterest> pending;  // kernel sockets that may become veer's
+  std::map<int, EpollInterest> nested;   // epoll fds inside this one, by fd
   int cursor = 0;                        // fairness: where the next scan starts
 };
 
@@ -123,7 +129,7 @@ class Engine {
     kNone = 0,
     kPending = 1,   // a TCP kernel socket veer may adopt
     kVeer = 2,      // a veer socket
-    kEpoll = 3,     // an epoll fd that holds veer sockets
+    kEpoll = 3,     // an epoll fd the engine keeps a set for (veer sockets, nesting)
     kInternal = 4,  // the engine's own fd (device, wakeups): the program must not close it
   };
   Track track_of(int fd) const {
@@ -171,7 +177,8 @@ class Engine {
   int epoll_ctl(int epfd, int op, int fd, epoll_event* ev);
   int epoll_wait(int epfd, epoll_event* evs, int max, const timespec* timeout,
                  const sigset_t* mask);
-  // Does this poll set name a veer socket (so the engine must answer it)?
+  // Does this poll set name a veer socket or an epoll fd the engine keeps a
+  // set for (so the engine must answer it)?
   bool any_veer(const pollfd* fds, nfds_t n) const;
 
   // A thread's wakeup eventfd is gone (the thread ended).
@@ -228,8 +235,31 @@ class Engine {
   // -1 with errno when none can be made.
   int add_waiter_locked();
   void remove_waiter_locked(int efd);
-  // Readiness of one epoll set's veer sockets, written to evs (lock held).
-  int collect_epoll_locked(EpollSet& set, epoll_event* evs, int max);
+  // Readiness of one epoll set's veer sockets and of the veer sockets in
+  // the epoll sets nested in it, written to evs (lock held). `epfd` names
+  // the set for the kernel (a reported one-shot inner set is disarmed there).
+  int collect_epoll_locked(EpollSet& set, int epfd, epoll_event* evs, int max);
+  // Would epoll_wait on this set report a veer socket (directly or through
+  // a nested set)? A peek: edge-triggered and one-shot state stay as they
+  // are. `depth` guards the recursion (the kernel refuses loops).
+  bool epoll_veer_ready_locked(const EpollSet& set, int depth = 0) const;
+  // Does the set, or a set nested in it, hold a veer socket? (If not, the
+  // kernel answers epoll_wait on it alone.)
+  bool epoll_holds_veer_locked(const EpollSet& set, int depth = 0) const;
+  // The events the veer sockets of a set (and of its nested sets) saw: an
+  // edge-triggered interest in the set reports again when this moves.
+  uint64_t epoll_event_count_locked(const EpollSet& set, int depth = 0) const;
+  // The stack events a socket saw (0 for one that is not veer's here).
+  uint64_t socket_events_locked(const FdEntry& e) const;
+  // Should interest `in` report `mask` now (edge-triggered: a new bit or a
+  // new event since its last report)? `events`: the stack events it saw.
+  static bool interest_fires(const EpollInterest& in, uint32_t mask, uint64_t events);
+  // epoll_ctl with an epoll fd as the target: the kernel registers it, the
+  // engine remembers it so that the outer set reports the inner's veer sockets.
+  int epoll_ctl_nested(int epfd, int op, int fd, epoll_event* ev);
+  // fd no longer names an epoll set; the set leaves the sets it was nested
+  // in when no fd names it any more.
+  void drop_epoll_fd_locked(int fd);
   uint32_t poll_mask_locked(const FdEntry& e) const;
   void io_loop();
   // Reads what the device has, feeds the stack, runs its timers and wakes

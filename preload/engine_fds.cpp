@@ -150,30 +150,101 @@ uint32_t Engine::poll_mask_locked(const FdEntry& e) const {
 }
 
 bool Engine::any_veer(const pollfd* fds, nfds_t n) const {
-  for (nfds_t i = 0; i < n; ++i)
-    if (track_of(fds[i].fd) == kVeer) return true;
+  for (nfds_t i = 0; i < n; ++i) {
+    Track t = track_of(fds[i].fd);
+    if (t == kVeer || t == kEpoll) return true;
+  }
   return false;
+}
+
+bool Engine::interest_fires(const EpollInterest& in, uint32_t mask, uint64_t events) {
+  if (!in.armed || !mask) return false;
+  if (!(in.events & EPOLLET)) return true;
+  // Edge-triggered: a bit is new or the socket saw an event since the last
+  // report (Linux wakes on every sk_data_ready).
+  return !in.reported || (mask & ~in.last_mask) || events != in.last_events;
+}
+
+namespace {
+// The kernel's depth limit for nested epoll sets (EP_MAX_NESTS) with some
+// room: the kernel refuses deeper nesting and loops, so this only guards
+// the recursion.
+constexpr int kMaxEpollDepth = 8;
+// What an epoll fd reports when its set has something (ep_eventpoll_poll).
+constexpr uint32_t kEpollReadable = EPOLLIN | EPOLLRDNORM;
+}  // namespace
+
+uint64_t Engine::socket_events_locked(const FdEntry& e) const {
+  return e.kind == FdEntry::Kind::Veer ? stack_->event_count(e.sock) : 0;
+}
+
+bool Engine::epoll_veer_ready_locked(const EpollSet& set, int depth) const {
+  if (depth > kMaxEpollDepth) return false;
+  for (const auto& [fd, in] : set.veer) {
+    uint32_t m = poll_mask_locked(*in.sock) & (in.events | EPOLLERR | EPOLLHUP);
+    uint64_t ev = (in.events & EPOLLET) ? socket_events_locked(*in.sock) : 0;
+    if (interest_fires(in, m, ev)) return true;
+  }
+  for (const auto& [fd, in] : set.nested) {
+    if (!in.armed) continue;
+    uint32_t m = epoll_veer_ready_locked(*in.inner, depth + 1) ? kEpollReadable : 0;
+    m &= in.events | EPOLLERR | EPOLLHUP;
+    uint64_t ev = (in.events & EPOLLET) ? epoll_event_count_locked(*in.inner, depth + 1) : 0;
+    if (interest_fires(in, m, ev)) return true;
+  }
+  return false;
+}
+
+bool Engine::epoll_holds_veer_locked(const EpollSet& set, int depth) const {
+  if (!set.veer.empty()) return true;
+  if (depth > kMaxEpollDepth) return false;
+  for (const auto& [fd, in] : set.nested)
+    if (epoll_holds_veer_locked(*in.inner, depth + 1)) return true;
+  return false;
+}
+
+uint64_t Engine::epoll_event_count_locked(const EpollSet& set, int depth) const {
+  if (depth > kMaxEpollDepth) return 0;
+  uint64_t n = 0;
+  for (const auto& [fd, in] : set.veer) n += socket_events_locked(*in.sock);
+  for (const auto& [fd, in] : set.nested) n += epoll_event_count_locked(*in.inner, depth + 1);
+  return n;
 }
 
 int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask) {
   std::optional<Time> deadline = deadline_after(now(), timeout);
   // The kernel's part: veer sockets masked out (a negative fd is ignored),
-  // plus this thread's wakeup eventfd at the end.
+  // plus this thread's wakeup eventfd at the end. An epoll fd the engine
+  // keeps a set for stays in it (the kernel knows its kernel fds); the
+  // engine adds its veer sockets' readiness.
   std::vector<pollfd> kernel(fds, fds + n);
   std::vector<bool> veer(n, false);
+  std::vector<bool> epoll(n, false);
   for (nfds_t i = 0; i < n; ++i) {
-    if (track_of(fds[i].fd) == kVeer) {
+    Track t = track_of(fds[i].fd);
+    if (t == kVeer) {
       veer[i] = true;
       kernel[i].fd = -1;
+    } else if (t == kEpoll) {
+      epoll[i] = true;
     }
   }
+  std::vector<short> engine_bits(n, 0);  // the engine's part of an epoll fd's revents
   kernel.push_back({-1, POLLIN, 0});
   bool spun = false;
   for (;;) {
     int ready = 0;
     int efd = -1;
     std::unique_lock<EngineMutex> lk(mu_);
+    bool epoll_ready = false;
     for (nfds_t i = 0; i < n; ++i) {
+      if (epoll[i]) {
+        auto it = epolls_.find(fds[i].fd);
+        bool has = it != epolls_.end() && epoll_veer_ready_locked(*it->second);
+        engine_bits[i] =
+            static_cast<short>(has ? kEpollReadable & static_cast<uint16_t>(fds[i].events) : 0);
+        if (engine_bits[i]) epoll_ready = true;
+      }
       if (!veer[i]) continue;
       FdEntry* e = find(fds[i].fd);
       uint32_t wanted = static_cast<uint16_t>(fds[i].events) | POLLERR | POLLHUP;
@@ -181,7 +252,7 @@ int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t*
       if (fds[i].revents) ++ready;
     }
     bool expired = deadline && now() >= *deadline;
-    bool block = ready == 0 && !expired;
+    bool block = ready == 0 && !epoll_ready && !expired;
     // net.core.busy_poll: spin on the device once per call before sleeping.
     if (block && busy_poll_ > Time::zero() && !spun) {
       spun = true;
@@ -206,7 +277,7 @@ int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t*
     if (r < 0) return fail(err);
     for (nfds_t i = 0; i < n; ++i) {
       if (veer[i]) continue;
-      fds[i].revents = kernel[i].revents;
+      fds[i].revents = static_cast<short>(kernel[i].revents | engine_bits[i]);
       if (fds[i].revents) ++ready;
     }
     if (ready > 0 || !block) return ready;
@@ -215,9 +286,8 @@ int Engine::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t*
   }
 }
 
-int Engine::collect_epoll_locked(EpollSet& set, epoll_event* evs, int max) {
+int Engine::collect_epoll_locked(EpollSet& set, int epfd, epoll_event* evs, int max) {
   int k = 0;
-  if (set.veer.empty()) return 0;
   // Start after the fd reported last, so that a busy socket cannot keep the
   // others out of a small events array.
   auto start = set.veer.lower_bound(set.cursor);
@@ -229,31 +299,109 @@ int Engine::collect_epoll_locked(EpollSet& set, epoll_event* evs, int max) {
     if (++it == set.veer.end()) it = set.veer.begin();
     if (!in.armed) continue;
     uint32_t m = poll_mask_locked(*in.sock) & (in.events | EPOLLERR | EPOLLHUP);
+    uint64_t ev = (in.events & EPOLLET) ? socket_events_locked(*in.sock) : 0;
+    bool fires = interest_fires(in, m, ev);
     if (in.events & EPOLLET) {
-      // Edge-triggered: report when a bit is new or the socket saw an event
-      // since the last report (Linux wakes on every sk_data_ready).
-      uint64_t ev = stack_->event_count(in.sock->sock);
-      bool fresh = !in.reported || (m & ~in.last_mask) || ev != in.last_events;
       in.last_mask = m;
-      if (!m || !fresh) continue;
-      in.reported = true;
-      in.last_events = ev;
-    } else if (!m) {
-      continue;
+      if (fires) {
+        in.reported = true;
+        in.last_events = ev;
+      }
     }
+    if (!fires) continue;
     evs[k].events = m;
     evs[k].data = in.data;
     ++k;
     if (in.events & EPOLLONESHOT) in.armed = false;
     set.cursor = fd + 1;
   }
+  // Nested epoll sets whose veer sockets have something: readable. (Their
+  // kernel fds are the kernel's business; epoll_wait merges the two.)
+  for (auto& [fd, in] : set.nested) {
+    if (k >= max) break;
+    if (!in.armed) continue;
+    uint32_t m = epoll_veer_ready_locked(*in.inner, 1) ? kEpollReadable : 0;
+    m &= in.events | EPOLLERR | EPOLLHUP;
+    uint64_t ev = (in.events & EPOLLET) ? epoll_event_count_locked(*in.inner, 1) : 0;
+    bool fires = interest_fires(in, m, ev);
+    if (in.events & EPOLLET) {
+      in.last_mask = m;
+      if (fires) {
+        in.reported = true;
+        in.last_events = ev;
+      }
+    }
+    if (!fires) continue;
+    evs[k].events = m;
+    evs[k].data = in.data;
+    ++k;
+    if (in.events & EPOLLONESHOT) {
+      // Disarmed for the kernel too, which would report the inner set's
+      // kernel fds otherwise; EPOLL_CTL_MOD re-arms both.
+      in.armed = false;
+      epoll_event off{0, in.data};
+      (void)real::epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &off);
+    }
+  }
   return k;
 }
 
+namespace {
+// The kernel reported nested epoll fds too (their kernel fds are ready),
+// evs[k, k + r): an inner set the engine already reported in evs[0, k) is
+// reported once, with both its masks; a one-shot inner set the kernel
+// reported is disarmed for the engine as well. The kernel's events name no
+// fd: they are matched by their data. Returns how many kernel events stay.
+int merge_nested(EpollSet& set, epoll_event* evs, int k, int r) {
+  int out = k;
+  for (int i = k; i < k + r; ++i) {
+    epoll_event e = evs[i];
+    bool merged = false;
+    for (auto& [fd, in] : set.nested) {
+      if (in.data.u64 != e.data.u64) continue;
+      for (int j = 0; j < k && !merged; ++j) {
+        if (evs[j].data.u64 != e.data.u64) continue;
+        evs[j].events |= e.events;
+        merged = true;
+      }
+      if (in.events & EPOLLONESHOT) in.armed = false;
+      break;
+    }
+    if (!merged) evs[out++] = e;
+  }
+  return out - k;
+}
+}  // namespace
+
 int Engine::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
-  std::unique_lock<EngineMutex> lk(mu_);
   Track t = track_of(fd);
-  if (t != kVeer && t != kPending) return lk.unlock(), real::epoll_ctl(epfd, op, fd, ev);
+  if (t == kEpoll) return epoll_ctl_nested(epfd, op, fd, ev);
+  if (t != kVeer && t != kPending) {
+    // A kernel fd: the kernel's business, unless it is an epoll fd put in
+    // another set, whose veer sockets (now or later) the outer set reports.
+    int r = real::epoll_ctl(epfd, op, fd, ev);
+    if (r < 0 || op != EPOLL_CTL_ADD || t != kNone) return r;
+    // Is fd an epoll fd? Asking it to drop epfd answers: ENOENT for an epoll
+    // fd (epfd cannot be in it: the kernel just refused no loop), EINVAL
+    // for anything else.
+    int saved = errno;
+    epoll_event dummy{};
+    bool is_epoll = real::epoll_ctl(fd, EPOLL_CTL_DEL, epfd, &dummy) < 0 && errno == ENOENT;
+    errno = saved;
+    if (!is_epoll) return 0;
+    std::lock_guard<EngineMutex> lock(mu_);
+    std::shared_ptr<EpollSet>& inner = epolls_[fd];
+    if (!inner) inner = std::make_shared<EpollSet>();
+    set_track(fd, kEpoll);
+    std::shared_ptr<EpollSet> in = inner;
+    std::shared_ptr<EpollSet>& outer = epolls_[epfd];
+    if (!outer) outer = std::make_shared<EpollSet>();
+    set_track(epfd, kEpoll);
+    outer->nested[fd] = EpollInterest{ev->events, ev->data, nullptr, std::move(in)};
+    notify_local_locked();  // epoll sets are per process
+    return 0;
+  }
+  std::unique_lock<EngineMutex> lk(mu_);
   std::shared_ptr<EpollSet>& slot = epolls_[epfd];
   bool fresh = !slot;
   if (fresh) slot = std::make_shared<EpollSet>();
@@ -332,6 +480,45 @@ int Engine::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
   return 0;
 }
 
+int Engine::epoll_ctl_nested(int epfd, int op, int fd, epoll_event* ev) {
+  std::unique_lock<EngineMutex> lk(mu_);
+  // The kernel checks the call (EINVAL for a set put in itself, ELOOP for a
+  // loop or too deep a nesting, EEXIST, ENOENT) and keeps the registration,
+  // so that the outer set reports the inner one's kernel fds.
+  if (real::epoll_ctl(epfd, op, fd, ev) < 0) {
+    int err = errno;
+    lk.unlock();
+    return fail(err);
+  }
+  auto inner = epolls_.find(fd);
+  if (inner == epolls_.end()) return 0;  // closed meanwhile
+  std::shared_ptr<EpollSet> in = inner->second;
+  std::shared_ptr<EpollSet>& outer = epolls_[epfd];
+  if (!outer) outer = std::make_shared<EpollSet>();
+  set_track(epfd, kEpoll);
+  if (op == EPOLL_CTL_DEL)
+    outer->nested.erase(fd);
+  else if (ev && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD))
+    outer->nested[fd] = EpollInterest{ev->events, ev->data, nullptr, std::move(in)};
+  // A thread already in epoll_wait on the outer set looks again (epoll sets
+  // are per process).
+  notify_local_locked();
+  return 0;
+}
+
+void Engine::drop_epoll_fd_locked(int fd) {
+  set_track(fd, kNone);
+  auto it = epolls_.find(fd);
+  if (it == epolls_.end()) return;
+  std::shared_ptr<EpollSet> gone = std::move(it->second);
+  epolls_.erase(it);
+  for (const auto& [n, s] : epolls_)
+    if (s == gone) return;  // a dup still names it
+  // The last fd: the kernel releases the file, which leaves every set.
+  for (auto& [n, s] : epolls_)
+    std::erase_if(s->nested, [&](const auto& kv) { return kv.second.inner == gone; });
+}
+
 int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* timeout,
                        const sigset_t* mask) {
   if (max <= 0 || max > static_cast<int>(INT_MAX / sizeof(epoll_event))) return fail(EINVAL);
@@ -340,18 +527,24 @@ int Engine::epoll_wait(int epfd, epoll_event* evs, int max, const timespec* time
   for (;;) {
     std::unique_lock<EngineMutex> lk(mu_);
     auto it = epolls_.find(epfd);
-    if (it == epolls_.end() || it->second->veer.empty()) {
+    if (it == epolls_.end() || !epoll_holds_veer_locked(*it->second)) {
       lk.unlock();
       timespec left{};
       if (deadline) left = to_timespec(*deadline - now());
       return real::epoll_pwait2(epfd, evs, max, deadline ? &left : nullptr, mask);
     }
     std::shared_ptr<EpollSet> set = it->second;
-    int k = collect_epoll_locked(*set, evs, max);
+    int k = collect_epoll_locked(*set, epfd, evs, max);
+    bool nested = !set->nested.empty();
     lk.unlock();
     if (k < max) {
       int r = real::epoll_pwait(epfd, evs + k, max - k, 0, nullptr);
       if (r < 0 && k == 0) return -1;
+      if (r > 0 && nested) {
+        lk.lock();
+        r = merge_nested(*set, evs, k, r);
+        lk.unlock();
+      }
       if (r > 0) k += r;
     }
     if (k > 0) return k;
@@ -425,7 +618,7 @@ int Engine::dup3(int fd, int fd2, int flags, bool is_dup2) {
   if (r < 0) return -1;
   // fd2 was closed and now names what fd names.
   if (track_of(fd2) == kEpoll) {
-    epolls_.erase(fd2);
+    drop_epoll_fd_locked(fd2);
   } else if (tracked(fd2)) {
     forget_fd_locked(fd2);
     notify_locked();
@@ -449,8 +642,7 @@ int Engine::close_range(unsigned first, unsigned last, int flags) {
         from = fd + 1;
         break;
       case kEpoll:
-        epolls_.erase(static_cast<int>(fd));
-        set_track(static_cast<int>(fd), kNone);
+        drop_epoll_fd_locked(static_cast<int>(fd));
         break;
       case kPending:
       case kVeer:

@@ -300,7 +300,8 @@ int select_via_engine(Engine& e, int n, fd_set* r, fd_set* w, fd_set* x, const t
 bool select_names_veer(Engine* e, int n, const fd_set* r, const fd_set* w, const fd_set* x) {
   if (!e) return false;
   for (int fd = 0; fd < n; ++fd) {
-    if (e->track_of(fd) != Engine::kVeer) continue;
+    Engine::Track t = e->track_of(fd);
+    if (t != Engine::kVeer && t != Engine::kEpoll) continue;
     if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (x && FD_ISSET(fd, x))) return true;
   }
   return false;
@@ -380,7 +381,8 @@ VEER_EXPORT int pselect(int n, fd_set* r, fd_set* w, fd_set* x, const timespec* 
 }
 
 VEER_EXPORT int epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
-  Engine* e = owner(fd);
+  // Every call: an epoll fd added to another set matters to the engine.
+  Engine* e = g_engine.load(std::memory_order_acquire);
   return e ? e->epoll_ctl(epfd, op, fd, ev) : real::epoll_ctl(epfd, op, fd, ev);
 }
 

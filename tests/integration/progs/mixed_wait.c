@@ -2,7 +2,9 @@
  * epoll, poll and select in turn, and checks that each wait wakes for the
  * right fd and only for it. Also checks a nonblocking connect (EINPROGRESS,
  * then writable with SO_ERROR 0, or POLLERR with ECONNREFUSED on a closed
- * port) and the edge-triggered and one-shot epoll modes.
+ * port), the edge-triggered and one-shot epoll modes, and nested epoll (an
+ * epoll fd holding the socket and the pipe, inside another epoll set and
+ * named in poll() and select()).
  *
  * usage: mixed_wait HOST ECHO_PORT CLOSED_PORT
  *   ECHO_PORT: a server that echoes what it gets; CLOSED_PORT: nobody listens.
@@ -133,6 +135,111 @@ static void run_waits(const char* api, wait_fn wait, int fds[NFDS], int pipe_w) 
   }
 }
 
+/* Nested epoll: an epoll fd inside another epoll set is readable while its
+ * own set has something to report; poll() and select() on it say so too. */
+static void nested_epoll(int fds[NFDS], int pipe_w) {
+  enum { INNER = 42 };
+  int inner = epoll_create1(EPOLL_CLOEXEC);
+  int outer = epoll_create1(EPOLL_CLOEXEC);
+  /* The inner set goes into the outer one before it holds anything. */
+  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = INNER};
+  check(epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev) == 0,
+        "nested epoll: ADD an epoll fd to another");
+  check(epoll_ctl(outer, EPOLL_CTL_ADD, inner, &ev) == -1 && errno == EEXIST,
+        "nested epoll: ADD it twice: EEXIST");
+  check(epoll_ctl(inner, EPOLL_CTL_ADD, inner, &ev) == -1 && errno == EINVAL,
+        "nested epoll: ADD an epoll fd to itself: EINVAL");
+  check(epoll_ctl(inner, EPOLL_CTL_ADD, outer, &ev) == -1 && errno == ELOOP,
+        "nested epoll: ADD the outer set to the inner one (a loop): ELOOP");
+  for (int which = SOCK; which <= PIPE; ++which) {
+    struct epoll_event in = {.events = EPOLLIN, .data.u32 = (uint32_t)which};
+    if (epoll_ctl(inner, EPOLL_CTL_ADD, fds[which], &in) < 0) perror("epoll_ctl inner");
+  }
+  struct epoll_event out[4];
+  struct pollfd p = {inner, POLLIN, 0};
+  check(epoll_wait(outer, out, 4, 100) == 0, "nested epoll: nothing ready, the outer times out");
+  check(poll(&p, 1, 0) == 0, "nested epoll: poll() on the inner epoll fd: nothing");
+  char what[128];
+  for (int which = SOCK; which <= PIPE; ++which) {
+    make_ready(which, fds, pipe_w);
+    int n = epoll_wait(outer, out, 4, 5000);
+    snprintf(what, sizeof what, "nested epoll: the outer reports the inner epoll fd (the %s)",
+             names[which]);
+    check(n == 1 && out[0].data.u32 == INNER && (out[0].events & EPOLLIN), what);
+    p.revents = 0;
+    snprintf(what, sizeof what, "nested epoll: poll() on the inner epoll fd: POLLIN (the %s)",
+             names[which]);
+    check(poll(&p, 1, 0) == 1 && (p.revents & POLLIN), what);
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(inner, &r);
+    struct timeval tv = {0, 0};
+    snprintf(what, sizeof what, "nested epoll: select() on the inner epoll fd: readable (the %s)",
+             names[which]);
+    check(select(inner + 1, &r, NULL, NULL, &tv) == 1 && FD_ISSET(inner, &r), what);
+    n = epoll_wait(inner, out, 4, 0);
+    snprintf(what, sizeof what, "nested epoll: then the inner reports the %s alone", names[which]);
+    check(n == 1 && out[0].data.u32 == (uint32_t)which, what);
+    consume(which, fds);
+    snprintf(what, sizeof what, "nested epoll: the %s read, the outer times out again",
+             names[which]);
+    check(epoll_wait(outer, out, 4, 100) == 0, what);
+  }
+  /* Edge-triggered: once per arrival, not again for data left unread. */
+  ev.events = EPOLLIN | EPOLLET;
+  check(epoll_ctl(outer, EPOLL_CTL_MOD, inner, &ev) == 0, "nested epoll: MOD to EPOLLET");
+  make_ready(SOCK, fds, pipe_w);
+  check(epoll_wait(outer, out, 4, 5000) == 1 && out[0].data.u32 == INNER,
+        "nested epoll, EPOLLET: the outer reports the arrival");
+  check(epoll_wait(outer, out, 4, 200) == 0,
+        "nested epoll, EPOLLET: unread data is not reported twice");
+  make_ready(SOCK, fds, pipe_w);
+  check(epoll_wait(outer, out, 4, 5000) == 1 && out[0].data.u32 == INNER,
+        "nested epoll, EPOLLET: the outer reports the next arrival");
+  consume(SOCK, fds);
+  /* Wait for the second byte to be there before reading it. */
+  if (epoll_wait(inner, out, 4, 5000) != 1) perror("epoll_wait inner");
+  consume(SOCK, fds);
+  /* One-shot: reported once, then silent (also for the pipe) until MOD. */
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  check(epoll_ctl(outer, EPOLL_CTL_MOD, inner, &ev) == 0, "nested epoll: MOD to EPOLLONESHOT");
+  make_ready(SOCK, fds, pipe_w);
+  check(epoll_wait(outer, out, 4, 5000) == 1 && out[0].data.u32 == INNER,
+        "nested epoll, EPOLLONESHOT: first report");
+  make_ready(PIPE, fds, pipe_w);
+  check(epoll_wait(outer, out, 4, 200) == 0,
+        "nested epoll, EPOLLONESHOT: disarmed after it (socket and pipe ready)");
+  check(epoll_ctl(outer, EPOLL_CTL_MOD, inner, &ev) == 0 && epoll_wait(outer, out, 4, 5000) == 1 &&
+            out[0].data.u32 == INNER,
+        "nested epoll, EPOLLONESHOT: re-armed by MOD");
+  consume(SOCK, fds);
+  consume(PIPE, fds);
+  ev.events = EPOLLIN;
+  epoll_ctl(outer, EPOLL_CTL_MOD, inner, &ev);
+  /* Two levels: a third set holding the outer one. */
+  int top = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event top_ev = {.events = EPOLLIN, .data.u32 = 7};
+  check(epoll_ctl(top, EPOLL_CTL_ADD, outer, &top_ev) == 0, "nested epoll: a second level");
+  check(epoll_wait(top, out, 4, 100) == 0, "nested epoll, two levels: nothing ready, times out");
+  make_ready(SOCK, fds, pipe_w);
+  check(epoll_wait(top, out, 4, 5000) == 1 && out[0].data.u32 == 7,
+        "nested epoll, two levels: the top set reports the socket's arrival");
+  check(epoll_ctl(inner, EPOLL_CTL_ADD, top, &top_ev) == -1 && errno == ELOOP,
+        "nested epoll, two levels: a loop through three sets: ELOOP");
+  consume(SOCK, fds);
+  check(epoll_wait(top, out, 4, 100) == 0, "nested epoll, two levels: read, times out again");
+  close(top);
+  /* Removed from the outer set: no report any more. */
+  check(epoll_ctl(outer, EPOLL_CTL_DEL, inner, NULL) == 0, "nested epoll: DEL the inner set");
+  make_ready(SOCK, fds, pipe_w);
+  check(epoll_wait(inner, out, 4, 5000) == 1 && out[0].data.u32 == SOCK,
+        "nested epoll: the inner set still reports the socket");
+  check(epoll_wait(outer, out, 4, 100) == 0, "nested epoll: the outer does not, after DEL");
+  consume(SOCK, fds);
+  close(outer);
+  close(inner);
+}
+
 int main(int argc, char** argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: %s HOST ECHO_PORT CLOSED_PORT\n", argv[0]);
@@ -165,6 +272,7 @@ int main(int argc, char** argv) {
   run_waits("epoll", wait_epoll, fds, p[1]);
   run_waits("poll", wait_poll, fds, p[1]);
   run_waits("select", wait_select, fds, p[1]);
+  nested_epoll(fds, p[1]);
 
   /* Edge-triggered: one report per arrival, none for data already seen. */
   struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u32 = SOCK};
