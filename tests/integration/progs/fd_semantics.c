@@ -332,6 +332,27 @@ int main(int argc, char** argv) {
   check(splice(d, NULL, out_pipe[1], NULL, 16, SPLICE_F_NONBLOCK) == -1 && errno == EAGAIN,
         "splice from a nonblocking socket with nothing to read: EAGAIN");
   fcntl(d, F_SETFL, fcntl(d, F_GETFL) & ~O_NONBLOCK);
+  /* A full pipe: the socket keeps its bytes (none lost) until there is room. */
+  int small[2];
+  check(pipe(small) == 0 && fcntl(small[1], F_SETPIPE_SZ, 4096) == 4096, "a one-page pipe");
+  static char page[4096];
+  check(write(small[1], page, sizeof page) == (ssize_t)sizeof page, "filled");
+  check(write(d, "kept!", 5) == 5, "5 bytes to the echo");
+  int sq = 0;
+  for (int i = 0; i < 500 && sq < 5; ++i) {
+    usleep(10 * 1000);
+    ioctl(d, FIONREAD, &sq);
+  }
+  check(splice(d, NULL, small[1], NULL, 5, SPLICE_F_NONBLOCK) == -1 && errno == EAGAIN,
+        "splice socket -> full pipe with SPLICE_F_NONBLOCK: EAGAIN");
+  check(ioctl(d, FIONREAD, &sq) == 0 && sq == 5, "the socket keeps its 5 bytes");
+  check(read_full(small[0], page, sizeof page) == 0, "the pipe drained");
+  char kept[8] = {0};
+  check(splice(d, NULL, small[1], NULL, 64, SPLICE_F_NONBLOCK) == 5 &&
+            read_full(small[0], kept, 5) == 0 && !memcmp(kept, "kept!", 5),
+        "then the 5 bytes move");
+  close(small[0]);
+  close(small[1]);
   /* 256 KiB out through one pipe and back through another. */
   size_t blen = 256 * 1024;
   char* bdata = malloc(blen);
