@@ -166,6 +166,9 @@ class Engine {
   int ioctl(int fd, unsigned long request, void* arg);
   // From a file to a veer socket (the copy goes through user space).
   ssize_t sendfile(int out, int in, off_t* offset, size_t count);
+  // splice() with a veer socket on one side and a pipe on the other, copied
+  // through user space (engine_splice.cpp); without a veer socket, the kernel's.
+  ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, unsigned flags);
 
   // fd semantics: a dup shares the socket; the socket closes with its last fd.
   int dup(int fd, int min_fd, bool cloexec);  // dup() and F_DUPFD(_CLOEXEC)
@@ -351,6 +354,12 @@ class Engine {
   static constexpr Time kReclaimInterval = std::chrono::milliseconds(200);
 
   int refuse_inherited(int fd);
+  // splice()'s two directions (engine_splice.cpp); `len` at most one chunk.
+  ssize_t splice_socket_to_pipe(int sock, int pipe, size_t len, bool pipe_nonblock);
+  ssize_t splice_pipe_to_socket(int pipe, int sock, size_t len, bool pipe_nonblock, bool more);
+  // Sends all n bytes, waiting for room whatever O_NONBLOCK says and through
+  // signals (bytes taken from a pipe cannot go back); stops at an error.
+  ssize_t send_spliced(int fd, const char* buf, size_t n, int flags);
   bool serves(Ipv4Addr addr) const;
 
   config::Config config_;

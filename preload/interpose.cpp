@@ -458,6 +458,16 @@ VEER_EXPORT ssize_t sendfile64(int out, int in, off_t* offset, size_t count) {
   return sendfile(out, in, offset, count);
 }
 
+// splice: emulated when a veer socket is on either side (tee and vmsplice
+// need pipes only, so the kernel's answer for a veer socket is Linux's).
+VEER_EXPORT ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len,
+                           unsigned flags) {
+  Engine* e = g_engine.load(std::memory_order_acquire);
+  if (e && (e->track_of(in) == Engine::kVeer || e->track_of(out) == Engine::kVeer))
+    return e->splice(in, off_in, out, off_out, len, flags);
+  return real::splice(in, off_in, out, off_out, len, flags);
+}
+
 VEER_EXPORT int recvmmsg(int fd, mmsghdr* msgs, unsigned n, int flags, timespec* timeout) {
   Engine* e = owner(fd);
   if (!e) {

@@ -162,6 +162,10 @@ int close_range(unsigned first, unsigned last, int flags) {
   VEER_REAL(close_range);
   return fn(first, last, flags);
 }
+ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, unsigned flags) {
+  VEER_REAL(splice);
+  return fn(in, off_in, out, off_out, len, flags);
+}
 ssize_t sendfile(int out, int in, off_t* offset, size_t count) {
   VEER_REAL(sendfile);
   return fn(out, in, offset, count);

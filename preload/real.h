@@ -47,5 +47,6 @@ int dup3(int fd, int fd2, int flags);
 int ioctl(int fd, unsigned long request, void* arg);
 int close_range(unsigned first, unsigned last, int flags);
 ssize_t sendfile(int out, int in, off_t* offset, size_t count);
+ssize_t splice(int in, loff_t* off_in, int out, loff_t* off_out, size_t len, unsigned flags);
 
 }  // namespace veer::preload::real

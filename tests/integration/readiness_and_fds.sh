@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # poll/select/epoll with a veer socket, a pipe and a timerfd in one call;
 # nonblocking connect; dup/dup2/F_DUPFD, FIONBIO/FIONREAD/SIOCOUTQ, signals
-# (EINTR and SA_RESTART), SO_RCVTIMEO, sendfile, recvmmsg/sendmmsg and
+# (EINTR and SA_RESTART), SO_RCVTIMEO, sendfile, splice, recvmmsg/sendmmsg and
 # close_range. Each program runs first against the kernel stack (so the
 # checks are known to describe Linux), then unmodified under veer.
 source "$(dirname "$0")/lib.sh"
@@ -20,6 +20,11 @@ for prog in "mixed_wait 10.77.0.1 7000 7001" "fd_semantics 10.77.0.1 7000"; do
   expect_in "$WORK/$name.out" "all checks passed"
   log "$name: $(grep -c '^ok' "$WORK/$name.out") checks pass under veer as under the kernel"
 done
+# splice went through veer's copy (not the kernel, which cannot see a veer
+# socket's bytes), and said so once.
+expect_in "$WORK/fd_semantics.out" "splice\(\) on a veer socket is emulated by copying"
+[ "$(grep -c 'splice() on a veer socket' "$WORK/fd_semantics.out")" -eq 1 ] ||
+  fail "the splice emulation is logged more than once"
 # The same checks with busy polling on (net.core.busy_read/busy_poll): the
 # calls spin on the device before they sleep, and nothing else may change.
 for prog in "mixed_wait 10.77.0.1 7000 7001" "fd_semantics 10.77.0.1 7000"; do

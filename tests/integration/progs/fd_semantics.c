@@ -3,7 +3,9 @@
  * F_DUPFD_CLOEXEC share one socket (and its O_NONBLOCK) until the last fd
  * closes; FIONBIO, FIONREAD and SIOCOUTQ; blocking reads interrupted by a
  * signal (EINTR without SA_RESTART, transparently resumed with it);
- * SO_RCVTIMEO; sendfile; recvmmsg/sendmmsg; readv/writev; close_range.
+ * SO_RCVTIMEO; sendfile; splice between a pipe and the socket (and its
+ * errors: offsets, a regular file, EAGAIN); tee/vmsplice refusing a socket;
+ * recvmmsg/sendmmsg; readv/writev; close_range.
  *
  * usage: fd_semantics HOST ECHO_PORT
  * Prints one line per check; exits 0 when all pass. Plain libc: run it under
@@ -125,6 +127,38 @@ static void* send_file(void* arg) {
     total += (size_t)r;
   }
   f->sent = (ssize_t)total;
+  return NULL;
+}
+
+struct pipe_send {
+  int sock;
+  const char* data;
+  size_t len;
+  ssize_t sent;
+};
+
+/* Writes the data into a pipe 16 KiB at a time and splices each piece from
+ * the pipe into the socket. */
+static void* splice_out(void* arg) {
+  struct pipe_send* ps = arg;
+  int p[2];
+  size_t total = 0;
+  if (pipe(p) < 0) return NULL;
+  while (total < ps->len) {
+    size_t k = ps->len - total < 16384 ? ps->len - total : 16384;
+    if (write(p[1], ps->data + total, k) != (ssize_t)k) break;
+    size_t left = k;
+    while (left > 0) {
+      ssize_t r = splice(p[0], NULL, ps->sock, NULL, left, 0);
+      if (r <= 0) goto out;
+      left -= (size_t)r;
+      total += (size_t)r;
+    }
+  }
+out:
+  close(p[0]);
+  close(p[1]);
+  ps->sent = (ssize_t)total;
   return NULL;
 }
 
@@ -255,6 +289,96 @@ int main(int argc, char** argv) {
   close(file);
   free(data);
   free(echo);
+
+  /* splice: pipe -> socket, the echo socket -> pipe, read from the pipe. An
+   * alarm turns a wrongly blocking splice into a failed check. */
+  arm_alarm(10000, 0);
+  int in_pipe[2], out_pipe[2];
+  check(pipe(in_pipe) == 0 && pipe(out_pipe) == 0, "two pipes");
+  const char* sm = "spliced-message";
+  size_t smlen = strlen(sm);
+  check(write(in_pipe[1], sm, smlen) == (ssize_t)smlen, "a message into the first pipe");
+  check(splice(in_pipe[0], NULL, d, NULL, 4096, 0) == (ssize_t)smlen,
+        "splice pipe -> socket moves what the pipe holds");
+  size_t sgot = 0;
+  while (sgot < smlen) {
+    ssize_t k = splice(d, NULL, out_pipe[1], NULL, smlen - sgot, 0);
+    if (k <= 0) break;
+    sgot += (size_t)k;
+  }
+  char sback[32] = {0};
+  check(sgot == smlen && read_full(out_pipe[0], sback, smlen) == 0 && !memcmp(sback, sm, smlen),
+        "splice socket -> pipe brings the echo: same bytes");
+  loff_t soff = 0;
+  check(splice(d, NULL, out_pipe[1], &soff, 16, 0) == -1 && errno == ESPIPE,
+        "splice socket -> pipe with an offset on the pipe: ESPIPE");
+  check(splice(in_pipe[0], NULL, d, &soff, 16, 0) == -1 && errno == EINVAL,
+        "splice pipe -> socket with an offset on the socket: EINVAL");
+  check(splice(in_pipe[0], NULL, d, NULL, 16, SPLICE_F_NONBLOCK) == -1 && errno == EAGAIN,
+        "splice from an empty pipe with SPLICE_F_NONBLOCK: EAGAIN");
+  char fpath[] = "/tmp/fd_semantics.XXXXXX";
+  int sfile = mkstemp(fpath);
+  unlink(fpath);
+  check(write(sfile, "abc", 3) == 3 && lseek(sfile, 0, SEEK_SET) == 0, "a small regular file");
+  check(splice(sfile, NULL, d, NULL, 3, 0) == -1 && errno == EINVAL,
+        "splice file -> socket (no pipe): EINVAL");
+  check(splice(d, NULL, sfile, NULL, 3, 0) == -1 && errno == EINVAL,
+        "splice socket -> file (no pipe): EINVAL");
+  close(sfile);
+  check(tee(in_pipe[0], d, 16, SPLICE_F_NONBLOCK) == -1 && errno == EINVAL,
+        "tee into a socket: EINVAL");
+  struct iovec vv = {"v", 1};
+  check(vmsplice(d, &vv, 1, 0) == -1 && errno == EBADF, "vmsplice onto a socket: EBADF");
+  fcntl(d, F_SETFL, fcntl(d, F_GETFL) | O_NONBLOCK);
+  check(splice(d, NULL, out_pipe[1], NULL, 16, SPLICE_F_NONBLOCK) == -1 && errno == EAGAIN,
+        "splice from a nonblocking socket with nothing to read: EAGAIN");
+  fcntl(d, F_SETFL, fcntl(d, F_GETFL) & ~O_NONBLOCK);
+  /* A full pipe: the socket keeps its bytes (none lost) until there is room. */
+  int small[2];
+  check(pipe(small) == 0 && fcntl(small[1], F_SETPIPE_SZ, 4096) == 4096, "a one-page pipe");
+  static char page[4096];
+  check(write(small[1], page, sizeof page) == (ssize_t)sizeof page, "filled");
+  check(write(d, "kept!", 5) == 5, "5 bytes to the echo");
+  int sq = 0;
+  for (int i = 0; i < 500 && sq < 5; ++i) {
+    usleep(10 * 1000);
+    ioctl(d, FIONREAD, &sq);
+  }
+  check(splice(d, NULL, small[1], NULL, 5, SPLICE_F_NONBLOCK) == -1 && errno == EAGAIN,
+        "splice socket -> full pipe with SPLICE_F_NONBLOCK: EAGAIN");
+  check(ioctl(d, FIONREAD, &sq) == 0 && sq == 5, "the socket keeps its 5 bytes");
+  check(read_full(small[0], page, sizeof page) == 0, "the pipe drained");
+  char kept[8] = {0};
+  check(splice(d, NULL, small[1], NULL, 64, SPLICE_F_NONBLOCK) == 5 &&
+            read_full(small[0], kept, 5) == 0 && !memcmp(kept, "kept!", 5),
+        "then the 5 bytes move");
+  close(small[0]);
+  close(small[1]);
+  /* 256 KiB out through one pipe and back through another. */
+  size_t blen = 256 * 1024;
+  char* bdata = malloc(blen);
+  char* becho = malloc(blen);
+  for (size_t i = 0; i < blen; ++i) bdata[i] = (char)(i * 13 + (i >> 9));
+  struct pipe_send ps = {d, bdata, blen, 0};
+  pthread_create(&th, NULL, splice_out, &ps);
+  size_t bgot = 0;
+  while (bgot < blen) {
+    ssize_t k = splice(d, NULL, out_pipe[1], NULL, blen - bgot, 0);
+    if (k <= 0 || read_full(out_pipe[0], becho + bgot, (size_t)k) < 0) break;
+    bgot += (size_t)k;
+  }
+  pthread_join(th, NULL);
+  check(ps.sent == (ssize_t)blen && bgot == blen && !memcmp(bdata, becho, blen),
+        "256 KiB spliced pipe -> socket and back socket -> pipe: byte-identical");
+  free(bdata);
+  free(becho);
+  close(in_pipe[1]);
+  check(splice(in_pipe[0], NULL, d, NULL, 16, 0) == 0,
+        "splice from an empty pipe without writers: 0 (end of file)");
+  close(in_pipe[0]);
+  close(out_pipe[0]);
+  close(out_pipe[1]);
+  arm_alarm(0, 0);
 
   /* Options real programs set and read back, with Linux's normalisation. */
   struct {
