@@ -338,6 +338,8 @@ class Engine {
   std::optional<Time> io_sleep_locked() const;
   void set_io_sleep_locked(std::optional<Time> t);
   void start_io_thread_locked();
+  static void* io_thread_main(void*);
+  static void* relay_thread_main(void* slot);
   SharedArena* arena_ = nullptr;
   pthread_mutex_t private_mutex_ = PTHREAD_MUTEX_INITIALIZER;  // when there is no arena
   int slot_ = -1;                                              // this process's slot in the arena

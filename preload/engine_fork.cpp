@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include "preload/engine.h"
 #include "preload/log.h"
@@ -212,16 +211,40 @@ void Engine::leave_parents_channels_locked() {
   }
 }
 
+// Our threads start through pthread_create with no allocation: in a process
+// forked from a multi-threaded one, a sanitizer's allocator may be locked
+// for good by a thread that did not come along.
+static void start_detached(void* (*run)(void*), void* arg) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  int r = pthread_create(&t, &attr, run, arg);
+  pthread_attr_destroy(&attr);
+  if (r != 0)
+    log_write(LogLevel::Error, "cannot start a thread of veer's engine: %s", std::strerror(r));
+}
+
+void* Engine::io_thread_main(void*) {
+  Engine::get().io_loop();
+  return nullptr;
+}
+
+void* Engine::relay_thread_main(void* slot) {
+  Engine::get().relay_loop(static_cast<int>(reinterpret_cast<uintptr_t>(slot)));
+  return nullptr;
+}
+
 void Engine::start_io_thread_locked() {
   // Never joined: it runs as long as this process is the pump.
-  std::thread([this] { io_loop(); }).detach();
+  start_detached(&Engine::io_thread_main, nullptr);
 }
 
 void Engine::start_relay_locked() {
   if (relay_started_) return;
   relay_started_ = true;
   // The slot is passed, not read: slot_ changes under the lock (at exit).
-  std::thread([this, slot = slot_] { relay_loop(slot); }).detach();
+  start_detached(&Engine::relay_thread_main, reinterpret_cast<void*>(uintptr_t(slot_)));
 }
 
 void Engine::relay_loop(int slot) {

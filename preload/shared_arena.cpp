@@ -1,5 +1,6 @@
 #include "preload/shared_arena.h"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -145,16 +146,29 @@ void futex_wake_shared(std::atomic<uint32_t>* word) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
 
+namespace {
+
+// Reads at most size-1 bytes of a /proc file into buf with plain syscalls:
+// the relay thread calls this in a process forked from a multi-threaded one,
+// where (under a sanitizer's allocator) malloc may never return.
+ssize_t read_proc(const char* path, char* buf, size_t size) {
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return -errno;
+  ssize_t n = syscall(SYS_read, fd, buf, size - 1);
+  syscall(SYS_close, fd);
+  if (n < 0) return -errno;
+  buf[n] = 0;
+  return n;
+}
+
+}  // namespace
+
 uint64_t process_start_time(pid_t pid, bool* zombie) {
   *zombie = false;
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  FILE* f = std::fopen(path, "re");
-  if (!f) return 0;
   char buf[1024];
-  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = 0;
+  if (read_proc(path, buf, sizeof buf) <= 0) return 0;
   // pid (comm) state ppid ... : comm may hold spaces and parentheses, so
   // parse from the last ')'. starttime is field 22.
   char* p = std::strrchr(buf, ')');
@@ -179,12 +193,38 @@ bool process_maps(pid_t pid, const void* addr) {
   char path[64], want[32];
   std::snprintf(path, sizeof path, "/proc/%d/maps", static_cast<int>(pid));
   int n = std::snprintf(want, sizeof want, "%lx-", reinterpret_cast<unsigned long>(addr));
-  FILE* f = std::fopen(path, "re");
-  if (!f) return errno != ENOENT;
-  char line[512];
-  bool found = false;
-  while (!found && std::fgets(line, sizeof line, f)) found = std::strncmp(line, want, n) == 0;
-  std::fclose(f);
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return errno != ENOENT;
+  // Line by line through a fixed buffer: does a line start with `want`?
+  char buf[4096];
+  size_t have = 0;
+  bool found = false, at_line_start = true;
+  for (;;) {
+    ssize_t r = syscall(SYS_read, fd, buf + have, sizeof buf - have);
+    if (r <= 0) break;
+    have += static_cast<size_t>(r);
+    size_t pos = 0;
+    while (pos < have && !found) {
+      char* nl = static_cast<char*>(std::memchr(buf + pos, '\n', have - pos));
+      if (!nl) break;
+      size_t len = static_cast<size_t>(nl - (buf + pos));
+      if (at_line_start && len >= static_cast<size_t>(n) && std::memcmp(buf + pos, want, n) == 0)
+        found = true;
+      at_line_start = true;
+      pos += len + 1;
+    }
+    if (found) break;
+    if (pos == 0 && have == sizeof buf) {
+      // A line longer than the buffer: check its start, then skip it.
+      if (at_line_start && std::memcmp(buf, want, n) == 0) found = true;
+      at_line_start = false;
+      have = 0;
+      continue;
+    }
+    std::memmove(buf, buf + pos, have - pos);
+    have -= pos;
+  }
+  syscall(SYS_close, fd);
   return found;
 }
 
