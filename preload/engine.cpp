@@ -356,6 +356,7 @@ void Engine::io_loop() {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  thread_ready(threads_starting_);
   std::unique_lock<EngineMutex> lk(mu_);
   for (;;) {
     if (parked_) {

@@ -346,6 +346,13 @@ class Engine {
   pid_t slot_pid_ = 0;   // who took it: a vfork child runs in this memory too
   int child_slot_ = -1;  // reserved for the child being forked
   bool relay_started_ = false;
+  // A thread of ours that is starting may be inside malloc (its runtime's
+  // start-up): fork() waits until it is past that, for a child must not
+  // inherit an allocator lock held by a thread that does not come along.
+  std::atomic<int> threads_starting_{0};
+  // Resolves the libc functions our threads use, so that they never call
+  // dlsym (which allocates) later on, outside the lock.
+  static void thread_ready(std::atomic<int>& starting);
   std::atomic<bool> owner_{false};  // this process runs the I/O thread
   bool parked_ = false;             // the I/O thread stops (the process exits)
   // Guards waiters_ (with or without the engine lock): the relay thread

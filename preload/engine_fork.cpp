@@ -106,8 +106,22 @@ bool Engine::claim_slot_locked() {
   return false;
 }
 
+void Engine::thread_ready(std::atomic<int>& starting) {
+  // Resolve now what the thread calls later without the lock.
+  (void)real::read(-1, nullptr, 0);
+  (void)real::write(-1, nullptr, 0);
+  timespec zero{};
+  (void)real::ppoll(nullptr, 0, &zero, nullptr);
+  starting.fetch_sub(1, std::memory_order_release);
+}
+
 void Engine::fork_prepare() {
   mu_.lock();
+  // Our threads allocate nothing once started, but their start-up does
+  // (briefly: give up after 2 s rather than never fork).
+  for (uint64_t until = monotonic_ns() + 2000000000ull;
+       threads_starting_.load(std::memory_order_acquire) > 0 && monotonic_ns() < until;)
+    sched_yield();
   waiters_mu_.lock();  // the relay thread takes it without the engine lock
   child_slot_ = -1;
   if (!started_ || !arena_ || slot_ < 0 || config_.device_is_xdp()) return;
@@ -214,15 +228,18 @@ void Engine::leave_parents_channels_locked() {
 // Our threads start through pthread_create with no allocation: in a process
 // forked from a multi-threaded one, a sanitizer's allocator may be locked
 // for good by a thread that did not come along.
-static void start_detached(void* (*run)(void*), void* arg) {
+static void start_detached(void* (*run)(void*), void* arg, std::atomic<int>& starting) {
+  starting.fetch_add(1, std::memory_order_acq_rel);
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_t t;
   int r = pthread_create(&t, &attr, run, arg);
   pthread_attr_destroy(&attr);
-  if (r != 0)
+  if (r != 0) {
+    starting.fetch_sub(1, std::memory_order_release);
     log_write(LogLevel::Error, "cannot start a thread of veer's engine: %s", std::strerror(r));
+  }
 }
 
 void* Engine::io_thread_main(void*) {
@@ -237,18 +254,20 @@ void* Engine::relay_thread_main(void* slot) {
 
 void Engine::start_io_thread_locked() {
   // Never joined: it runs as long as this process is the pump.
-  start_detached(&Engine::io_thread_main, nullptr);
+  start_detached(&Engine::io_thread_main, nullptr, threads_starting_);
 }
 
 void Engine::start_relay_locked() {
   if (relay_started_) return;
   relay_started_ = true;
   // The slot is passed, not read: slot_ changes under the lock (at exit).
-  start_detached(&Engine::relay_thread_main, reinterpret_cast<void*>(uintptr_t(slot_)));
+  start_detached(&Engine::relay_thread_main, reinterpret_cast<void*>(uintptr_t(slot_)),
+                 threads_starting_);
 }
 
 void Engine::relay_loop(int slot) {
   block_signals();
+  thread_ready(threads_starting_);
   std::atomic<uint32_t>& word = arena_->slots[slot].wake_seq;
   uint32_t seen = word.load(std::memory_order_acquire);
   auto last_look = std::chrono::steady_clock::now();

@@ -380,15 +380,6 @@ for stack in ${IT_STACKS:-kernel veer}; do
   echo_scenario "$stack"
   socat_scenario "$stack"
   prefork_scenario "$stack"
-  # GCC 12's AddressSanitizer is not fork-safe: in a child forked from a
-  # multi-threaded process, a new thread's own start-up (pthread_getattr_np's
-  # malloc) can wait forever on an allocator lock. daemon_echo's daemon, which
-  # starts veer's I/O thread right after daemon(), hits it in about one run of
-  # three; the plain and ThreadSanitizer passes run this scenario.
-  if [[ "$stack" = kernel || "${IT_SANITIZER_PRELOAD:-}" != *libasan* ]]; then
-    daemon_scenario "$stack"
-  else
-    log "$stack: AddressSanitizer pass: the daemon() scenario runs in the plain and TSan passes"
-  fi
+  daemon_scenario "$stack"
 done
 log "PASS: forking servers share their sockets across fork() (${IT_STACKS:-kernel veer})"
