@@ -257,6 +257,9 @@ class Engine {
   // Should interest `in` report `mask` now (edge-triggered: a new bit or a
   // new event since its last report)? `events`: the stack events it saw.
   static bool interest_fires(const EpollInterest& in, uint32_t mask, uint64_t events);
+  // interest_fires(), and an edge-triggered interest remembers what it saw
+  // (and what it reported, when it fires).
+  static bool take_report(EpollInterest& in, uint32_t mask, uint64_t events);
   // epoll_ctl with an epoll fd as the target: the kernel registers it, the
   // engine remembers it so that the outer set reports the inner's veer sockets.
   int epoll_ctl_nested(int epfd, int op, int fd, epoll_event* ev);

@@ -165,6 +165,18 @@ bool Engine::interest_fires(const EpollInterest& in, uint32_t mask, uint64_t eve
   return !in.reported || (mask & ~in.last_mask) || events != in.last_events;
 }
 
+bool Engine::take_report(EpollInterest& in, uint32_t mask, uint64_t events) {
+  bool fires = interest_fires(in, mask, events);
+  if (in.events & EPOLLET) {
+    in.last_mask = mask;
+    if (fires) {
+      in.reported = true;
+      in.last_events = events;
+    }
+  }
+  return fires;
+}
+
 namespace {
 // The kernel's depth limit for nested epoll sets (EP_MAX_NESTS) with some
 // room: the kernel refuses deeper nesting and loops, so this only guards
@@ -300,15 +312,7 @@ int Engine::collect_epoll_locked(EpollSet& set, int epfd, epoll_event* evs, int 
     if (!in.armed) continue;
     uint32_t m = poll_mask_locked(*in.sock) & (in.events | EPOLLERR | EPOLLHUP);
     uint64_t ev = (in.events & EPOLLET) ? socket_events_locked(*in.sock) : 0;
-    bool fires = interest_fires(in, m, ev);
-    if (in.events & EPOLLET) {
-      in.last_mask = m;
-      if (fires) {
-        in.reported = true;
-        in.last_events = ev;
-      }
-    }
-    if (!fires) continue;
+    if (!take_report(in, m, ev)) continue;
     evs[k].events = m;
     evs[k].data = in.data;
     ++k;
@@ -323,15 +327,7 @@ int Engine::collect_epoll_locked(EpollSet& set, int epfd, epoll_event* evs, int 
     uint32_t m = epoll_veer_ready_locked(*in.inner, 1) ? kEpollReadable : 0;
     m &= in.events | EPOLLERR | EPOLLHUP;
     uint64_t ev = (in.events & EPOLLET) ? epoll_event_count_locked(*in.inner, 1) : 0;
-    bool fires = interest_fires(in, m, ev);
-    if (in.events & EPOLLET) {
-      in.last_mask = m;
-      if (fires) {
-        in.reported = true;
-        in.last_events = ev;
-      }
-    }
-    if (!fires) continue;
+    if (!take_report(in, m, ev)) continue;
     evs[k].events = m;
     evs[k].data = in.data;
     ++k;
