@@ -172,11 +172,17 @@ NFT
   fi
 }
 
-# Samples the socket states every 100 ms into DIR/states.raw until killed.
+# Samples the socket states every 100 ms into DIR/states.raw until killed or
+# until the program's last step has returned (PROG_OUT holds STEPS results):
+# states are compared while the program lives. A sample during which the last
+# step returned is dropped, in both runs: veer's sockets end with its process
+# (TIME-WAIT too) where the kernel's carry on, so such a sample may or may not
+# still show the program's sockets.
 sampler() {
-  local mode=$1 out=$2
-  while :; do
-    {
+  local mode=$1 out=$2 prog_out=$3 steps=$4 sample
+  finished() { [ "$(grep -c ' = ' "$prog_out" 2>/dev/null)" -ge "$steps" ]; }
+  while ! finished; do
+    sample=$(
       echo "@ $(date +%s.%N)"
       if [ "$mode" = kernel ]; then
         ip netns exec "$KNS" ss -Htan | sed 's/^/prog /'
@@ -184,7 +190,9 @@ sampler() {
         "$COMPARE_VEER" ss -a -p 2>/dev/null | tail -n +2 | sed 's/^/prog /'
       fi
       ip netns exec "$PNS" ss -Htan | sed 's/^/peer /'
-    } >>"$out"
+    )
+    finished && break
+    echo "$sample" >>"$out"
     sleep 0.1
   done
 }
@@ -210,7 +218,8 @@ run_once() {
   local tcpdump=$!
   BG+=("$tcpdump")
   for _ in $(seq 50); do grep -q listening "$dir/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
-  sampler "$mode" "$dir/states.raw" &
+  : >"$dir/prog.out"
+  sampler "$mode" "$dir/states.raw" "$dir/prog.out" "$(wc -w <<<"$PROG")" &
   local sampler_pid=$!
   BG+=("$sampler_pid")
   local peer_pid=""
@@ -253,8 +262,6 @@ run_once() {
     kill -INT "$tcpdump" 2>/dev/null || true
   fi
   wait_pid "$prog" "$TIMEOUT" "$dir/prog.out"
-  # veer's sockets end with its process (TIME-WAIT too), the kernel's do
-  # not: states are sampled while the program lives.
   kill "$sampler_pid" 2>/dev/null || true
   wait "$sampler_pid" 2>/dev/null || true
   [ -z "$peer_pid" ] || wait_pid "$peer_pid" 10 "$dir/peer.out"
