@@ -417,6 +417,7 @@ int Engine::pump_locked(Time t) {
     }
     frames += got;
   }
+  if (frames > 0) ++fed_pumps_;
   stack_->poll(t);
   signal_urgent_locked();
   view_dirty_ = true;
@@ -432,8 +433,12 @@ int Engine::pump_locked(Time t) {
 bool Engine::busy_spin_locked(std::unique_lock<EngineMutex>& lk, Time budget) {
   if (budget <= Time::zero() || !started_ || forked_child_) return false;
   Time end = now() + budget;
+  uint64_t fed = fed_pumps_;
   for (;;) {
     Time t = now();
+    // The I/O thread may have taken the frame while the lock was let go
+    // (and notified waiters, which this caller is not yet).
+    if (fed_pumps_ != fed) return true;
     if (pump_locked(t) > 0) return true;
     if (t >= end) return false;
     // Let the program's other threads (and the I/O thread) at the lock.

@@ -272,8 +272,12 @@ class Engine {
   // the waiters: one round of the I/O thread's work, also done by a caller
   // that busy-polls. Returns the frames taken.
   int pump_locked(Time t);
+  // Pumps that took frames, by any thread: a spinner that let go of the
+  // lock learns from it that another thread fed the stack meanwhile.
+  uint64_t fed_pumps_ = 0;
   // net.core.busy_read / busy_poll: spins (pumping the device) until a frame
-  // arrives or `budget` passed; true when the stack moved.
+  // arrives or `budget` passed; true when the stack moved (here or in
+  // another thread's pump while the lock was let go).
   bool busy_spin_locked(std::unique_lock<EngineMutex>& lk, Time budget);
   Time busy_read_{};
   Time busy_poll_{};
