@@ -104,9 +104,11 @@ tap_topology() {  # MTU
 # vx0 <-> vx0-k in one namespace, veer's socket on vx0 (no kernel address),
 # the kernel at 10.77.0.1 on vx0-k; the kernel client runs there too.
 xdp_topology() {  # MTU
+  # Called as an if's condition, where set -e does not stop it: each step
+  # returns on failure.
   ip netns del "$NS_X" 2>/dev/null || true
-  ip netns add "$NS_X"
-  ip -n "$NS_X" link set lo up
+  ip netns add "$NS_X" || return
+  ip -n "$NS_X" link set lo up || return
   ip netns exec "$NS_X" "$BIN/veer" net up --xdp -s device=xdp:vx0 -s mtu="$1" >/dev/null
 }
 # veer to veer on AF_XDP: a veth pair vxa <-> vxb between two namespaces,
@@ -116,12 +118,12 @@ xdp_topology() {  # MTU
 # sender do not matter here.
 veer_pair_topology() {  # MTU
   for ns in "$NS_VA" "$NS_VB"; do ip netns del "$ns" 2>/dev/null || true; done
-  ip netns add "$NS_VA"
-  ip netns add "$NS_VB"
-  ip link add vxa netns "$NS_VA" type veth peer name vxb netns "$NS_VB"
-  ip -n "$NS_VA" link set lo up
-  ip -n "$NS_VB" link set lo up
-  ip -n "$NS_VA" link set dev vxa mtu "$1" up
+  ip netns add "$NS_VA" || return
+  ip netns add "$NS_VB" || return
+  ip link add vxa netns "$NS_VA" type veth peer name vxb netns "$NS_VB" || return
+  ip -n "$NS_VA" link set lo up || return
+  ip -n "$NS_VB" link set lo up || return
+  ip -n "$NS_VA" link set dev vxa mtu "$1" up || return
   ip -n "$NS_VB" link set dev vxb mtu "$1" up
 }
 
@@ -233,13 +235,55 @@ for mtu in 1500 9000; do
   SERVER_RUN=("$BIN/veer" run -s mtu="$mtu" --) CLIENT_RUN=(env)
   measure veer-tap "$mtu" "$NS_T" "$NS_T" 10.77.0.2
 done
-xdp_topology 1500
+# A configuration whose topology or AF_XDP socket cannot be made here (no
+# XDP support, no CAP_BPF) gets n/a in every cell with the reason, and the
+# run goes on.
+xdp_unavailable() {  # CONFIG REASON
+  local metric
+  for metric in rr1.tps rr1.p50 rr1.p99 rr64.tps rr64.p50 rr64.p99 bp1.tps bp1.p50 bp1.p99 \
+    bulk1500 crr idle; do
+    NOTE[$1.$metric]="$1 could not run here: $2"
+  done
+  log "$1: skipped: $2"
+}
+# Whether a veer server opens its AF_XDP socket in NS (veer opens the device
+# at the first listen); if not, sets WHY to veer's complaint.
+xdp_probe() {  # NS RUN...
+  local ns=$1 pid
+  shift
+  ip netns exec "$ns" "$@" "$BIN/tcp_rr" hold 5009 >"$WORK/probe.out" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 100); do
+    grep -q listening "$WORK/probe.out" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  grep -q listening "$WORK/probe.out" && return 0
+  WHY=$(grep -m1 -i error "$WORK/probe.out" | sed 's/^veer\[[0-9]*\] error: //' || true)
+  WHY=${WHY:-the veer server did not start on AF_XDP}
+  return 1
+}
+
 SERVER_RUN=("$BIN/veer" run -s device=xdp:vx0 -s mtu=1500 --) CLIENT_RUN=(env)
-measure veer-xdp 1500 "$NS_X" "$NS_X" 10.77.0.2
-veer_pair_topology 1500
+if ! xdp_topology 1500 2>"$WORK/topology.err"; then
+  xdp_unavailable veer-xdp "veer net up --xdp failed: $(head -1 "$WORK/topology.err")"
+elif ! xdp_probe "$NS_X" "${SERVER_RUN[@]}"; then
+  xdp_unavailable veer-xdp "$WHY"
+else
+  measure veer-xdp 1500 "$NS_X" "$NS_X" 10.77.0.2
+fi
 SERVER_RUN=("$BIN/veer" run -s device=xdp:vxa -s address=10.66.0.2/24 -s gateway=none -s mtu=1500 --)
 CLIENT_RUN=("$BIN/veer" run -s device=xdp:vxb -s address=10.66.0.3/24 -s gateway=none -s mtu=1500 --)
-measure veer-veer-xdp 1500 "$NS_VA" "$NS_VB" 10.66.0.2
+if ! veer_pair_topology 1500 2>"$WORK/topology.err"; then
+  xdp_unavailable veer-veer-xdp "the veth pair could not be made: $(head -1 "$WORK/topology.err")"
+elif ! xdp_probe "$NS_VA" "${SERVER_RUN[@]}"; then
+  xdp_unavailable veer-veer-xdp "$WHY"
+else
+  measure veer-veer-xdp 1500 "$NS_VA" "$NS_VB" 10.66.0.2
+fi
 # veer's AF_XDP device puts each frame in one 4 KiB UMEM chunk (no XDP
 # multi-buffer) and caps its MTU at 3498 (netdev/xdp_device.h), as native
 # XDP on veth refuses larger frames without multi-buffer: no MTU 9000 run.
