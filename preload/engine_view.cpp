@@ -111,6 +111,10 @@ void Engine::publish_view_locked(Time now) {
           s.rcv_wscale = i.rcv_wscale;
           s.bytes_acked = i.bytes_acked;
           s.bytes_received = i.bytes_received;
+          s.rcv_rtt_us = i.rcv_rtt_us;
+          s.rcv_space = i.rcv_space;
+          s.rcv_ssthresh = i.rcv_ssthresh;
+          s.snd_wnd = i.snd_wnd;
         }
         view_records_.push_back(s);
       },

@@ -40,6 +40,7 @@ socklen_t fill_tcp_info(const core::TcpInfo& i, void* out, socklen_t len) {
   t.tcpi_advmss = i.advmss;
   t.tcpi_reordering = i.reordering;
   t.tcpi_rcv_space = i.rcv_space;
+  t.tcpi_rcv_rtt = i.rcv_rtt_us;
   t.tcpi_total_retrans = i.total_retrans;
   t.tcpi_bytes_acked = i.bytes_acked;
   t.tcpi_bytes_received = i.bytes_received;

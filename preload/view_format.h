@@ -26,8 +26,9 @@ inline void view_read_fence() {
 }
 
 // The layout's version is in the magic: a reader skips a view whose magic
-// differs (another veer version), saying so. 02: the counters.
-inline constexpr char kViewMagic[8] = {'v', 'e', 'e', 'r', 's', 's', '0', '2'};
+// differs (another veer version), saying so. 02: the counters. 03: the
+// receive side of tcp_info.
+inline constexpr char kViewMagic[8] = {'v', 'e', 'e', 'r', 's', 's', '0', '3'};
 inline constexpr char kViewMagicFamily[6] = {'v', 'e', 'e', 'r', 's', 's'};
 inline constexpr const char* kViewPrefix = "veer.";  // + pid, under /dev/shm
 
@@ -61,6 +62,10 @@ struct ViewSocket {
   uint8_t pad;
   uint64_t bytes_acked;
   uint64_t bytes_received;
+  uint32_t rcv_rtt_us;  // the receiver's RTT estimate (tcpi_rcv_rtt)
+  uint32_t rcv_space;
+  uint32_t rcv_ssthresh;
+  uint32_t snd_wnd;
 };
 
 struct ViewHeader {

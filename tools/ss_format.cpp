@@ -140,6 +140,14 @@ std::string ss_line(const preload::ViewSocket& s, const SsProcess& p, const SsOp
     i += " bytes_acked:" + std::to_string(s.bytes_acked) +
          " bytes_received:" + std::to_string(s.bytes_received) +
          " retrans:" + std::to_string(s.retrans) + "/" + std::to_string(s.total_retrans);
+    // As ss(8) prints them: each only when not zero.
+    if (s.rcv_rtt_us) {
+      std::snprintf(m, sizeof m, " rcv_rtt:%.3f", s.rcv_rtt_us / 1000.0);
+      i += m;
+    }
+    if (s.rcv_space) i += " rcv_space:" + std::to_string(s.rcv_space);
+    if (s.rcv_ssthresh) i += " rcv_ssthresh:" + std::to_string(s.rcv_ssthresh);
+    if (s.snd_wnd) i += " snd_wnd:" + std::to_string(s.snd_wnd);
     line += i;
   }
   return line;
@@ -165,7 +173,11 @@ std::string ss_json(const preload::ViewSocket& s, const SsProcess& p, int64_t el
          ",\"ssthresh\":" + std::to_string(s.snd_ssthresh) +
          ",\"retrans\":" + std::to_string(s.total_retrans) +
          ",\"bytes_acked\":" + std::to_string(s.bytes_acked) +
-         ",\"bytes_received\":" + std::to_string(s.bytes_received) + "}";
+         ",\"bytes_received\":" + std::to_string(s.bytes_received) +
+         ",\"rcv_rtt_us\":" + std::to_string(s.rcv_rtt_us) +
+         ",\"rcv_space\":" + std::to_string(s.rcv_space) +
+         ",\"rcv_ssthresh\":" + std::to_string(s.rcv_ssthresh) +
+         ",\"snd_wnd\":" + std::to_string(s.snd_wnd) + "}";
   }
   return j + "}";
 }

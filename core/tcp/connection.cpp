@@ -175,7 +175,7 @@ Result<size_t> TcpConnection::recv(MutableBytes out, bool peek, Time now) {
     if (!peek) {
       rcv_buf_.pop(skip + n);
       if (urg_data_ && seq_gt(copied_seq(), urg_seq_)) urg_data_ = 0;  // past the mark
-      adjust_receive_space(n, now);
+      adjust_receive_space(now);
       maybe_send_window_update(rcv_buf_.empty());
     }
     if (n > 0 || out.empty()) return n;
@@ -652,6 +652,7 @@ void TcpConnection::on_established(Time now) {
   pushed_seq_ = write_seq();
   // tcp_init_buffer_space(): the first RTT's worth of reading to beat.
   rcvq_space_ = 10u * adv_mss();
+  rcvq_seq_ = copied_seq();
   rcvq_time_ = now;
   retransmits_ = 0;
   first_retrans_.reset();
@@ -752,6 +753,7 @@ TcpInfo TcpConnection::info(Time now) const {
   i.advmss = adv_mss();
   i.reordering = recovery_.reordering();
   i.rcv_space = static_cast<uint32_t>(rcvq_space_);
+  i.rcv_rtt_us = static_cast<uint32_t>(rcv_rtt_us8_ >> 3);
   i.total_retrans = q.total_retrans();
   i.bytes_acked = bytes_acked_;
   i.bytes_received = bytes_received_;
@@ -765,29 +767,78 @@ TcpInfo TcpConnection::info(Time now) const {
   return i;
 }
 
-void TcpConnection::adjust_receive_space(size_t copied, Time now) {
-  // tcp_rcv_space_adjust(): once per RTT, if the program read more than the
-  // window allowed last time, offer twice that (plus slack): the buffer
-  // grows to what offers it, up to tcp_rmem[2] (net.ipv4.tcp_moderate_rcvbuf),
-  // unless the program fixed SO_RCVBUF.
-  if (!env_.settings.moderate_rcvbuf || rcvbuf_locked_) return;
-  rcvq_copied_ += copied;
-  Time rtt = rtt_.has_sample() ? rtt_.srtt() : std::chrono::milliseconds(100);
-  if (now - rcvq_time_ < rtt) return;
-  if (rcvq_copied_ > rcvq_space_) {
-    rcvq_space_ = rcvq_copied_;
-    size_t want = 2 * rcvq_copied_ + 16u * adv_mss();
-    int window = static_cast<int>(std::min<size_t>(want, INT_MAX / 2));
-    int rcvbuf =
-        std::min(space_from_win(window, env_.settings.adv_win_scale), env_.settings.rmem_max);
-    if (rcvbuf > rcvbuf_) {
-      rcvbuf_ = rcvbuf;
-      // The window clamp follows along.
-      window_clamp_ = static_cast<uint32_t>(win_from_space(rcvbuf, env_.settings.adv_win_scale));
+void TcpConnection::adjust_receive_space(Time now) {
+  // tcp_rcv_space_adjust(): once per receiver-measured RTT, if the program
+  // read more than in the last one (less what still waits in the queue),
+  // that is the new measure, and the buffer grows to offer twice it, more
+  // while the sender is still speeding up (tcp_rcvbuf_grow()), up to
+  // tcp_rmem[2] (net.ipv4.tcp_moderate_rcvbuf), unless the program fixed
+  // SO_RCVBUF.
+  if (rcv_rtt_us8_ == 0) return;
+  if (now - rcvq_time_ < std::chrono::microseconds(rcv_rtt_us8_ >> 3)) return;
+  int64_t copied = static_cast<int64_t>(copied_seq() - rcvq_seq_) -
+                   static_cast<int64_t>(rcv_nxt_ - copied_seq());
+  if (copied > static_cast<int64_t>(rcvq_space_)) {
+    uint64_t old_space = std::max<size_t>(rcvq_space_, 1);
+    auto new_space = static_cast<uint64_t>(copied);
+    rcvq_space_ = static_cast<size_t>(new_space);
+    if (env_.settings.moderate_rcvbuf && !rcvbuf_locked_) {
+      // What was read is one RTT late; a sender in slow start doubles.
+      uint64_t rcvwin = new_space << 1;
+      rcvwin += ((rcvwin << 1) * (new_space - old_space) / old_space);
+      if (size_t n = ofo_.range_count(); n > 0) rcvwin += ofo_.range(n - 1).right - rcv_nxt_;
+      int window = static_cast<int>(std::min<uint64_t>(rcvwin, INT_MAX / 4));
+      int rcvbuf =
+          std::min(space_from_win(window, env_.settings.adv_win_scale), env_.settings.rmem_max);
+      if (rcvbuf > rcvbuf_) {
+        rcvbuf_ = rcvbuf;
+        // The window clamp follows along.
+        window_clamp_ = static_cast<uint32_t>(win_from_space(rcvbuf, env_.settings.adv_win_scale));
+      }
     }
   }
-  rcvq_copied_ = 0;
+  rcvq_seq_ = copied_seq();
   rcvq_time_ = now;
+}
+
+void TcpConnection::update_receive_rtt(Time sample, bool window_based) {
+  // tcp_rcv_rtt_update(): the smallest sample wins at once. A window-based
+  // sample only ever lowers the estimate (it is an upper bound); a
+  // timestamp sample above it is averaged in (1/8), unless data still waits
+  // to be read (the peer's echo then also measured our reader).
+  uint64_t us =
+      std::max<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(sample).count(), 1);
+  uint64_t m = us << 3;
+  if (rcv_rtt_us8_ == 0 || m < rcv_rtt_us8_) {
+    rcv_rtt_us8_ = m;
+    return;
+  }
+  if (window_based || rcv_nxt_ != copied_seq()) return;
+  rcv_rtt_us8_ = rcv_rtt_us8_ - (rcv_rtt_us8_ >> 3) + us;
+}
+
+void TcpConnection::measure_receive_rtt(Time now) {
+  // tcp_rcv_rtt_measure(): the time from one window offered to the data
+  // filling it arriving.
+  if (rcv_rtt_time_) {
+    if (seq_lt(rcv_nxt_, rcv_rtt_seq_)) return;
+    update_receive_rtt(now - *rcv_rtt_time_, true);
+  }
+  rcv_rtt_seq_ = rcv_nxt_ + (rcv_adv_edge_ - rcv_wup_);
+  rcv_rtt_time_ = now;
+}
+
+void TcpConnection::measure_receive_rtt_ts(const wire::TcpSegment& seg) {
+  // tcp_rcv_rtt_measure_ts(): a full-sized segment echoing a new TSval of
+  // ours; at the timestamp clock's millisecond a shorter RTT shows as 0
+  // and measures nothing.
+  const auto& ts = seg.header.options.timestamp;
+  if (!ts_ok_ || !ts || ts->echo == rcv_rtt_last_tsecr_) return;
+  rcv_rtt_last_tsecr_ = ts->echo;
+  if (seg.payload.size() < rcv_mss_) return;
+  auto delta = static_cast<int32_t>(ts_now() - ts->echo);
+  if (delta > 0 && delta < INT_MAX / 1000)
+    update_receive_rtt(std::chrono::milliseconds(delta), false);
 }
 
 void TcpConnection::apply_cwnd_events(const CwndEvents& events, Time now) {
@@ -840,6 +891,7 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
   Bytes data = seg.payload;
   bool fin = h.has(kFin);
   if (data.empty() && !fin) return;
+  if (state_ == TcpState::Established) measure_receive_rtt_ts(seg);
   if (!in_state(state_, kCanReceive)) {
     // CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the peer already sent its FIN;
     // a retransmission of it is acknowledged again.
@@ -917,7 +969,10 @@ void TcpConnection::process_data_and_fin(const wire::TcpSegment& seg, Time now) 
     ack_pending_ = true;
   }
   if (sack_ok_) sack_.on_in_order(rcv_nxt_, ofo_.empty());
-  if (!data.empty()) on_data_received(data.size(), now);
+  if (!data.empty()) {
+    measure_receive_rtt(now);
+    on_data_received(data.size(), now);
+  }
   if (!fin) return;
   rcv_nxt_ += 1;
   peer_fin_ = true;

@@ -239,7 +239,12 @@ class TcpConnection {
   bool new_data_fits_window() const;
   // Buffer auto-tuning (tcp_sndbuf_expand(), tcp_rcv_space_adjust()).
   void expand_send_buffer();
-  void adjust_receive_space(size_t copied, Time now);
+  void adjust_receive_space(Time now);
+  // The receiver's RTT estimate (tcp_rcv_rtt_measure(), _measure_ts(),
+  // tcp_rcv_rtt_update()): what paces receive-buffer auto-tuning.
+  void measure_receive_rtt(Time now);
+  void measure_receive_rtt_ts(const wire::TcpSegment& seg);
+  void update_receive_rtt(Time sample, bool window_based);
   // tcp_check_space() after an ACK freed send buffer: a blocked writer may
   // get more room (tcp_new_space()).
   void on_send_space_freed();
@@ -370,10 +375,18 @@ class TcpConnection {
   CongestionWindow cwnd_;
   bool established_ = false;
   uint32_t max_window_ = 0;  // the largest window the peer offered
-  // Receive-buffer auto-tuning: bytes the program read since rcvq_time_.
-  size_t rcvq_copied_ = 0;
+  // Receive-buffer auto-tuning (tp->rcvq_space): what the program read in
+  // the last measured RTT, and where and when this measure started.
   size_t rcvq_space_ = 0;
+  uint32_t rcvq_seq_ = 0;
   Time rcvq_time_{};
+  // The receiver's RTT estimate (tp->rcv_rtt_est), 8 x microseconds, 0 until
+  // measured: the time a window's worth of data takes to arrive, or the
+  // timestamps the peer echoes.
+  uint64_t rcv_rtt_us8_ = 0;
+  uint32_t rcv_rtt_seq_ = 0;
+  std::optional<Time> rcv_rtt_time_;
+  uint32_t rcv_rtt_last_tsecr_ = 0;
 
   // Retransmission (RFC 6298 + Linux's time-based give-up).
   RtoEstimator rtt_;

@@ -42,6 +42,7 @@ struct TcpInfo {
   uint32_t advmss = 0;
   uint32_t reordering = 0;
   uint32_t rcv_space = 0;
+  uint32_t rcv_rtt_us = 0;  // the receiver's RTT estimate (tcpi_rcv_rtt)
   uint32_t total_retrans = 0;
   uint64_t bytes_acked = 0;
   uint64_t bytes_received = 0;

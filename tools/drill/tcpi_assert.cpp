@@ -210,6 +210,7 @@ std::optional<long long> tcpi_field(const core::TcpInfo& i, std::string_view nam
       {"tcpi_advmss", i.advmss},
       {"tcpi_reordering", i.reordering},
       {"tcpi_rcv_space", i.rcv_space},
+      {"tcpi_rcv_rtt", i.rcv_rtt_us},
       {"tcpi_total_retrans", i.total_retrans},
       {"tcpi_bytes_acked", static_cast<long long>(i.bytes_acked)},
       {"tcpi_bytes_received", static_cast<long long>(i.bytes_received)},

@@ -173,6 +173,83 @@ TEST_F(Server, ReadingReopensTheWindowTheBufferOffers) {
   EXPECT_EQ(a[0].tcp.window, 18980) << "the buffer's 20000, in whole segments";
 }
 
+// Receive-buffer auto-tuning (tcp_rcv_rtt_measure(), tcp_rcv_space_adjust(),
+// tcp_rcvbuf_grow()): without timestamps the receiver times how long the
+// data filling one offered window takes to arrive, and once per such RTT
+// the buffer grows to offer twice what the program read in it, more while
+// that still grows (a sender in slow start).
+struct AutoTuning : Server {
+  static constexpr uint8_t kScale = 7;  // the peer's
+  uint32_t offered = 0;                 // the window the stack last offered, in bytes
+  // The peer fills the window offered in 1000-byte segments, `rtt` passes,
+  // and the program reads what arrived if `read`. Returns the bytes sent.
+  size_t round(Time rtt, bool read) {
+    size_t n = offered - offered % 1000;
+    for (size_t off = 0; off < n; off += 1000) {
+      h().inject(from_peer(kAck, peer_seq, iss + 1, 100), zeros(1000));
+      peer_seq += 1000;
+    }
+    note(sent());
+    h().advance(rtt);
+    if (read) {
+      std::vector<std::byte> buf(n);
+      EXPECT_EQ(h().stack().recv(conn, buf, h().now()).value(), n);
+      note(sent());
+    }
+    return n;
+  }
+  void note(const std::vector<SeenSegment>& segs) {
+    if (!segs.empty())
+      offered = uint32_t{segs.back().tcp.window} << synack->tcp.options.window_scale.value_or(0);
+  }
+  core::TcpInfo info() { return h().stack().tcp_info(conn, h().now()).value(); }
+};
+
+TEST_F(AutoTuning, TheReceiveBufferGrowsOncePerReceiverRttWithWhatTheProgramRead) {
+  open(make_config(kMacA, kIpA), 1000, kScale, 100, 1ms);
+  offered = synack->tcp.window;  // a SYN-ACK's window is never scaled
+  const int rcvbuf0 = option(conn, SockOpt::RcvBuf);
+  const uint32_t space0 = info().rcv_space;
+  EXPECT_EQ(space0, 10 * info().advmss) << "tcp_init_buffer_space(): ten segments";
+  // The first window: the RTT is not measured yet (the data that ends it
+  // has not come), so nothing grows.
+  size_t first = round(1ms, true);
+  EXPECT_EQ(info().rcv_rtt_us, 0u);
+  EXPECT_EQ(option(conn, SockOpt::RcvBuf), rcvbuf0);
+  // The second: its data completes the first window 1 ms after it started.
+  size_t second = round(1ms, true);
+  EXPECT_EQ(info().rcv_rtt_us, 1000u);
+  // Read in the measured time: both windows, against the initial ten segments.
+  uint64_t copied = first + second;
+  uint64_t rcvwin = 2 * copied + 4 * copied * (copied - space0) / space0;
+  EXPECT_EQ(option(conn, SockOpt::RcvBuf), std::min<int64_t>(2 * rcvwin, 6291456))
+      << "tcp_space_from_win() with tcp_adv_win_scale 1: twice the window";
+  EXPECT_EQ(info().rcv_space, copied);
+  // The windows offered follow, up to tcp_rmem[2].
+  for (int i = 0; i < 3; ++i) round(1ms, true);
+  EXPECT_EQ(option(conn, SockOpt::RcvBuf), 6291456);
+  EXPECT_GT(offered, 2'000'000u);
+  EXPECT_EQ(info().rcv_rtt_us, 1000u);
+}
+
+TEST_F(AutoTuning, NothingGrowsWhileTheProgramDoesNotRead) {
+  open(make_config(kMacA, kIpA), 1000, kScale, 100, 1ms);
+  offered = synack->tcp.window;
+  const int rcvbuf0 = option(conn, SockOpt::RcvBuf);
+  for (int i = 0; i < 4 && offered >= 1000; ++i) round(1ms, false);
+  EXPECT_GT(info().rcv_rtt_us, 0u) << "measured, and no reading to grow for";
+  EXPECT_EQ(option(conn, SockOpt::RcvBuf), rcvbuf0);
+}
+
+TEST_F(AutoTuning, SoRcvbufFixesTheBuffer) {
+  open(make_config(kMacA, kIpA), 1000, kScale, 100, 1ms,
+       [](Stack& st, SocketId l) { st.set_option(l, SockOpt::RcvBuf, 100000); });
+  offered = synack->tcp.window;
+  for (int i = 0; i < 6; ++i) round(1ms, true);
+  EXPECT_EQ(info().rcv_rtt_us, 1000u);
+  EXPECT_EQ(option(conn, SockOpt::RcvBuf), 200000);
+}
+
 TEST_F(Server, SendTakesWholeChunksPastTheBufferThenBlocksUntilAThirdIsFree) {
   // tcp_blocking_blocking-write.pkt: SO_SNDBUF 21000 (42000), bursts of
   // tcp_min_tso_segs 10, a peer with MSS 1000 and a 50000-byte window.
