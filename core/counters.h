@@ -22,6 +22,7 @@ namespace veer::core {
   X(Link, dev_tx_gso_segments, "segments sent inside TSO frames")                     \
   X(Link, dev_rx_gso_frames, "GSO frames the device received whole")                  \
   X(Link, dev_tx_batch_errors, "TSO batches the device failed to write")              \
+  X(Link, dev_tx_kicks, "AF_XDP send kicks (sendto calls)")                           \
   X(Arp, arp_rx_malformed, "malformed ARP packets dropped")                           \
   X(Arp, arp_requests_answered, "ARP requests answered")                              \
   X(Arp, arp_requests_sent, "ARP requests sent")                                      \

@@ -24,6 +24,7 @@ struct DeviceCounters {
   uint64_t tx_gso_segments = 0;  // the segments they carried
   uint64_t rx_gso_frames = 0;    // GSO/GRO frames received whole
   uint64_t tx_batch_errors = 0;  // batches flush() failed to write (not EAGAIN)
+  uint64_t tx_kicks = 0;         // AF_XDP: sendto() calls that made the kernel send
 };
 
 class Device {

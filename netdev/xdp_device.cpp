@@ -301,6 +301,8 @@ std::unique_ptr<XdpDevice> XdpDevice::open(const XdpOptions& options, std::strin
   for (uint32_t i = 0; i < dev->rx_frames_; ++i)
     *xsk_ring_prod__fill_addr(&r.fill, idx + i) = static_cast<uint64_t>(i) * kFrameSize;
   xsk_ring_prod__submit(&r.fill, dev->rx_frames_);
+  dev->free_tx_.reserve(options.frames - dev->rx_frames_);
+  dev->max_kicks_ = options.ring_size / 32 + 2;
   for (uint32_t i = options.frames; i-- > dev->rx_frames_;)
     dev->free_tx_.push_back(static_cast<uint64_t>(i) * kFrameSize);
 
@@ -371,16 +373,48 @@ void XdpDevice::reclaim_completions() {
   if (n) xsk_ring_cons__release(&r.comp, n);
 }
 
+void XdpDevice::kick_tx() {
+  Rings& r = *rings_;
+  if (pending_tx_ != 0) {
+    xsk_ring_prod__submit(&r.tx, pending_tx_);
+    pending_tx_ = 0;
+  }
+  // Copy mode sends only from sendto(), at most a kernel batch (32
+  // descriptors) per call, answering EAGAIN while more are left: kick until
+  // the kernel has taken every descriptor (bounded, should it stall).
+  for (uint32_t kick = 0; kick < max_kicks_; ++kick) {
+    if (__atomic_load_n(r.tx.consumer, __ATOMIC_ACQUIRE) == *r.tx.producer) return;
+    ++counters_.tx_kicks;
+    if (::sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0) continue;
+    if (errno == EAGAIN) {
+      reclaim_completions();
+      continue;
+    }
+    // EBUSY: another sendto is sending already and takes these too;
+    // ENOBUFS: the driver queue is full, the next flush retries.
+    if (errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN) ++counters_.tx_batch_errors;
+    return;
+  }
+}
+
+bool XdpDevice::reserve_tx(uint32_t n, uint32_t* idx) {
+  Rings& r = *rings_;
+  for (int attempt = 0;; ++attempt) {
+    if (free_tx_.size() < n) reclaim_completions();
+    if (free_tx_.size() >= n && xsk_ring_prod__reserve(&r.tx, n, idx) == n) return true;
+    if (attempt == 1) return false;
+    // Out of send chunks or ring slots: send what is queued so the kernel
+    // hands chunks back, then try once more.
+    kick_tx();
+    reclaim_completions();
+  }
+}
+
 int XdpDevice::transmit(Bytes frame) {
   if (frame.size() > frame_size_) return -EMSGSIZE;
   Rings& r = *rings_;
-  if (free_tx_.empty()) reclaim_completions();
   uint32_t idx = 0;
-  if (free_tx_.empty() || xsk_ring_prod__reserve(&r.tx, 1, &idx) != 1) {
-    // Copy mode sends only from sendto(): kick so the chunks come back.
-    (void)::sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
-    return -EAGAIN;
-  }
+  if (!reserve_tx(1, &idx)) return -EAGAIN;
   uint64_t addr = free_tx_.back();
   free_tx_.pop_back();
   std::memcpy(static_cast<std::byte*>(umem_area_) + addr, frame.data(), frame.size());
@@ -388,13 +422,13 @@ int XdpDevice::transmit(Bytes frame) {
   d->addr = addr;
   d->len = static_cast<uint32_t>(frame.size());
   d->options = 0;
-  xsk_ring_prod__submit(&r.tx, 1);
-  if (xsk_ring_prod__needs_wakeup(&r.tx)) {
-    // EAGAIN/EBUSY: the kernel is sending already and will take this too.
-    (void)::sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
-  }
-  reclaim_completions();
+  ++pending_tx_;
   return 0;
+}
+
+void XdpDevice::flush() {
+  kick_tx();
+  reclaim_completions();
 }
 
 }  // namespace veer::netdev

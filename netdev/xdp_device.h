@@ -57,9 +57,14 @@ class XdpDevice final : public Device {
   // releases them together and gives the chunks straight back to the fill
   // ring.
   int receive_burst(size_t max, const std::function<void(Bytes)>& on_frame) override;
-  // Copies the frame into a free send chunk and kicks the kernel (copy mode
-  // sends from sendto()). -EAGAIN when every send chunk is in flight.
+  // Copies the frame into a free send chunk and queues its descriptor; the
+  // kernel sees it at flush() (or when the TX ring or the send chunks run
+  // out, which flushes first). -EAGAIN when every send chunk is in flight.
   int transmit(Bytes frame) override;
+  // Submits the queued descriptors and kicks the kernel (copy mode sends
+  // from sendto(), 32 frames per call), then takes back the sent chunks.
+  void flush() override;
+  DeviceCounters counters() const override { return counters_; }
   int pollable_fd() const override { return fd_; }
   uint16_t mtu() const override { return mtu_; }
   std::string name() const override { return name_; }
@@ -77,6 +82,12 @@ class XdpDevice final : public Device {
   XdpDevice();
   // Takes back the send chunks whose frames the kernel has sent.
   void reclaim_completions();
+  // Submits the descriptors transmit() queued and kicks until the kernel has
+  // taken them all.
+  void kick_tx();
+  // Reserves `n` TX ring slots (and makes sure `n` send chunks are free),
+  // kicking once when either runs out.
+  bool reserve_tx(uint32_t n, uint32_t* idx);
 
   std::string name_;
   int ifindex_ = 0;
@@ -93,6 +104,10 @@ class XdpDevice final : public Device {
   std::unique_ptr<Rings> rings_;
   // Send chunks (UMEM offsets) not in the TX or completion ring.
   std::vector<uint64_t> free_tx_;
+  // Descriptors filled in the TX ring but not yet submitted.
+  uint32_t pending_tx_ = 0;
+  uint32_t max_kicks_ = 0;
+  DeviceCounters counters_;
 };
 
 }  // namespace veer::netdev

@@ -147,6 +147,7 @@ void Engine::publish_view_locked(Time now) {
   all.dev_tx_gso_segments = d.tx_gso_segments;
   all.dev_rx_gso_frames = d.rx_gso_frames;
   all.dev_tx_batch_errors = d.tx_batch_errors;
+  all.dev_tx_kicks = d.tx_kicks;
   auto counters = core::counter_values(all);
   std::memcpy(h->counters, counters.data(), sizeof h->counters);
   seq.fetch_add(1, std::memory_order_release);
