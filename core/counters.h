@@ -23,6 +23,9 @@ namespace veer::core {
   X(Link, dev_rx_gso_frames, "GSO frames the device received whole")                  \
   X(Link, dev_tx_batch_errors, "TSO batches the device failed to write")              \
   X(Link, dev_tx_kicks, "AF_XDP send kicks (sendto calls)")                           \
+  X(Link, dev_tx_multibuf_frames, "AF_XDP frames sent over several chunks")           \
+  X(Link, dev_rx_multibuf_frames, "AF_XDP frames received over several chunks")       \
+  X(Link, dev_rx_bad_chains, "AF_XDP multi-buffer frames dropped (too long)")         \
   X(Arp, arp_rx_malformed, "malformed ARP packets dropped")                           \
   X(Arp, arp_requests_answered, "ARP requests answered")                              \
   X(Arp, arp_requests_sent, "ARP requests sent")                                      \

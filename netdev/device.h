@@ -20,11 +20,14 @@ struct RxInfo {
 };
 
 struct DeviceCounters {
-  uint64_t tx_gso_frames = 0;    // TSO super-frames written
-  uint64_t tx_gso_segments = 0;  // the segments they carried
-  uint64_t rx_gso_frames = 0;    // GSO/GRO frames received whole
-  uint64_t tx_batch_errors = 0;  // batches flush() failed to write (not EAGAIN)
-  uint64_t tx_kicks = 0;         // AF_XDP: sendto() calls that made the kernel send
+  uint64_t tx_gso_frames = 0;       // TSO super-frames written
+  uint64_t tx_gso_segments = 0;     // the segments they carried
+  uint64_t rx_gso_frames = 0;       // GSO/GRO frames received whole
+  uint64_t tx_batch_errors = 0;     // batches flush() failed to write (not EAGAIN)
+  uint64_t tx_kicks = 0;            // AF_XDP: sendto() calls that made the kernel send
+  uint64_t tx_multibuf_frames = 0;  // AF_XDP: frames sent over several chunks
+  uint64_t rx_multibuf_frames = 0;  // AF_XDP: frames received over several chunks
+  uint64_t rx_bad_chains = 0;       // AF_XDP: multi-buffer chains dropped (too long)
 };
 
 class Device {

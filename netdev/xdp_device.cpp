@@ -30,6 +30,19 @@ namespace {
 
 constexpr uint32_t kFrameSize = XSK_UMEM__DEFAULT_FRAME_SIZE;
 
+// Multi-buffer AF_XDP (Linux 6.6), newer than some distributions' uapi
+// headers: the bind flag, and the descriptor option marking "more of this
+// frame follows in the next descriptor".
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+// The longest frame a chain may gather: an MTU 9000 frame with an Ethernet
+// header and a VLAN tag fits with room to spare; longer chains are dropped.
+constexpr size_t kMaxChainBytes = 3 * kFrameSize;
+
 // libxdp and libbpf print through one process-wide callback with no user
 // pointer: keep their last warning so an error can quote it, print nothing.
 std::mutex g_print_mu;
@@ -198,29 +211,55 @@ std::unique_ptr<XdpDevice> XdpDevice::open(const XdpOptions& options, std::strin
   }
   int mtu = link_mtu(ifname, error);
   if (mtu <= 0) return nullptr;
-  dev->mtu_ = static_cast<uint16_t>(std::min<int>(mtu, kMaxXdpMtu));
 
   const std::string path = options.program_path.empty() ? VEER_XDP_OBJECT : options.program_path;
-  xdp_program* prog = xdp_program__open_file(path.c_str(), "xdp", nullptr);
-  if (long err = libxdp_get_error(prog); err || prog == nullptr) {
-    *error = "opening the XDP program " + path + ": " + std::strerror(static_cast<int>(-err)) +
-             last_warning();
-    return nullptr;
-  }
-  dev->program_ = prog;
-  // Native (driver) mode where the driver has it, generic (SKB) otherwise.
   remove_stale_veer_program(dev->ifindex_);
-  int err = xdp_program__attach(prog, dev->ifindex_, XDP_MODE_NATIVE, 0);
-  dev->attach_mode_ = XDP_MODE_NATIVE;
-  if (err < 0 && err != -EBUSY && err != -EEXIST && err != -EPERM) {
-    err = xdp_program__attach(prog, dev->ifindex_, XDP_MODE_SKB, 0);
-    dev->attach_mode_ = XDP_MODE_SKB;
+  // Multi-buffer first (a program that takes frames spread over several
+  // buffers), then without; native (driver) mode where the driver has it,
+  // generic (SKB) otherwise. The program must be reopened to change frags.
+  int err = 0;
+  std::string frags_refused;
+  const bool try_frags = options.multi_buffer;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const bool frags = attempt % 2 == 0;
+    const auto mode = attempt < 2 ? XDP_MODE_NATIVE : XDP_MODE_SKB;
+    if (frags && !try_frags) continue;
+    if (dev->program_) {
+      xdp_program__close(dev->program_);
+      dev->program_ = nullptr;
+    }
+    xdp_program* prog = xdp_program__open_file(path.c_str(), "xdp", nullptr);
+    if (long e = libxdp_get_error(prog); e || prog == nullptr) {
+      *error = "opening the XDP program " + path + ": " + std::strerror(static_cast<int>(-e)) +
+               last_warning();
+      return nullptr;
+    }
+    dev->program_ = prog;
+    if (frags && xdp_program__set_xdp_frags_support(prog, true) < 0) {
+      if (frags_refused.empty()) frags_refused = "libxdp cannot mark the program for multi-buffer";
+      continue;
+    }
+    err = xdp_program__attach(prog, dev->ifindex_, mode, 0);
+    if (err == 0) {
+      dev->attach_mode_ = mode;
+      dev->multi_buffer_ = frags;
+      break;
+    }
+    if (err == -EBUSY || err == -EEXIST || err == -EPERM) break;
+    if (frags && frags_refused.empty())
+      frags_refused = std::string("attaching a multi-buffer XDP program: ") + std::strerror(-err) +
+                      last_warning();
   }
   if (err < 0) {
     dev->attach_mode_ = 0;  // nothing to detach
     *error = attach_error(-err, ifname, dev->ifindex_) + last_warning();
+    if (err == -ERANGE || (!dev->multi_buffer_ && mtu > kMaxXdpMtu))
+      *error += " (single-buffer XDP on veth takes an MTU of at most " +
+                std::to_string(kMaxXdpMtu) + ": lower the MTU" +
+                (frags_refused.empty() ? std::string() : "; multi-buffer: " + frags_refused) + ")";
     return nullptr;
   }
+  xdp_program* prog = dev->program_;
 
   bpf_object* obj = xdp_program__bpf_obj(prog);
   int addr_map = bpf_object__find_map_fd_by_name(obj, "veer_addr");
@@ -262,12 +301,20 @@ std::unique_ptr<XdpDevice> XdpDevice::open(const XdpOptions& options, std::strin
   // Our program is loaded already; libxdp must not load its own.
   scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
   // veth has no zero-copy: ask for copy mode rather than fail on it.
-  scfg.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
   // A queue whose previous socket has just been closed (the last veer
   // process on it exiting) stays busy for a moment: retry for up to 2 s.
+  // A multi-buffer program wants a socket taking chains of descriptors
+  // (XDP_USE_SG); a kernel without it refuses the flag.
   for (int attempt = 0;; ++attempt) {
+    scfg.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP | (dev->multi_buffer_ ? XDP_USE_SG : 0);
     err = xsk_socket__create(&dev->xsk_, ifname.c_str(), options.queue, dev->umem_, &r.rx, &r.tx,
                              &scfg);
+    if (err < 0 && err != -EBUSY && dev->multi_buffer_) {
+      frags_refused =
+          std::string("binding the AF_XDP socket with XDP_USE_SG: ") + std::strerror(-err);
+      dev->multi_buffer_ = false;
+      continue;
+    }
     if (err != -EBUSY || attempt == 100) break;
     ::usleep(20000);
   }
@@ -286,6 +333,13 @@ std::unique_ptr<XdpDevice> XdpDevice::open(const XdpOptions& options, std::strin
     return nullptr;
   }
   dev->fd_ = xsk_socket__fd(dev->xsk_);
+  const int cap = dev->multi_buffer_ ? kMaxXdpMtuMultiBuffer : kMaxXdpMtu;
+  dev->mtu_ = static_cast<uint16_t>(std::min(mtu, cap));
+  if (dev->multi_buffer_) {
+    dev->gather_.resize(kMaxChainBytes);
+  } else if (try_frags) {
+    dev->single_buffer_reason_ = frags_refused.empty() ? "multi-buffer refused" : frags_refused;
+  }
   if (int e = xsk_socket__update_xskmap(dev->xsk_, xsk_map); e < 0) {
     *error = "adding the AF_XDP socket to the XDP program's map: " + std::string(std::strerror(-e));
     return nullptr;
@@ -347,10 +401,37 @@ int XdpDevice::receive_burst(size_t max, const std::function<void(Bytes)>& on_fr
     return 0;
   }
   auto* base = static_cast<std::byte*>(umem_area_);
+  int frames = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const xdp_desc* d = xsk_ring_cons__rx_desc(&r.rx, idx + i);
-    uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
-    on_frame(Bytes(base + addr, d->len));
+    const std::byte* bytes = base + xsk_umem__add_offset_to_addr(d->addr);
+    const bool more = (d->options & XDP_PKT_CONTD) != 0;
+    if (!more && !in_chain_) {
+      // A frame in one buffer: handed out in place.
+      on_frame(Bytes(bytes, d->len));
+      ++frames;
+      continue;
+    }
+    // A frame over several buffers (multi-buffer): gathered into one. The
+    // chain may continue in the next call's descriptors.
+    in_chain_ = true;
+    if (chain_len_ + d->len <= gather_.size()) {
+      std::memcpy(gather_.data() + chain_len_, bytes, d->len);
+      chain_len_ += d->len;
+    } else {
+      chain_bad_ = true;  // longer than any frame veer takes
+    }
+    if (more) continue;
+    if (chain_bad_) {
+      ++counters_.rx_bad_chains;
+    } else {
+      ++counters_.rx_multibuf_frames;
+      on_frame(Bytes(gather_.data(), chain_len_));
+      ++frames;
+    }
+    in_chain_ = false;
+    chain_bad_ = false;
+    chain_len_ = 0;
   }
   // The fill ring holds every receive chunk, so this always fits.
   uint32_t fidx = 0;
@@ -361,7 +442,7 @@ int XdpDevice::receive_burst(size_t max, const std::function<void(Bytes)>& on_fr
   }
   xsk_ring_cons__release(&r.rx, n);
   xsk_ring_prod__submit(&r.fill, reserved);
-  return static_cast<int>(n);
+  return frames;
 }
 
 void XdpDevice::reclaim_completions() {
@@ -411,18 +492,29 @@ bool XdpDevice::reserve_tx(uint32_t n, uint32_t* idx) {
 }
 
 int XdpDevice::transmit(Bytes frame) {
-  if (frame.size() > frame_size_) return -EMSGSIZE;
+  // One chunk per frame; with multi-buffer, a longer frame goes out over
+  // several, chained by XDP_PKT_CONTD on all but the last.
+  if (frame.size() > frame_size_ && (!multi_buffer_ || frame.size() > kMaxChainBytes))
+    return -EMSGSIZE;
+  const auto pieces =
+      static_cast<uint32_t>(std::max<size_t>(1, (frame.size() + frame_size_ - 1) / frame_size_));
   Rings& r = *rings_;
   uint32_t idx = 0;
-  if (!reserve_tx(1, &idx)) return -EAGAIN;
-  uint64_t addr = free_tx_.back();
-  free_tx_.pop_back();
-  std::memcpy(static_cast<std::byte*>(umem_area_) + addr, frame.data(), frame.size());
-  xdp_desc* d = xsk_ring_prod__tx_desc(&r.tx, idx);
-  d->addr = addr;
-  d->len = static_cast<uint32_t>(frame.size());
-  d->options = 0;
-  ++pending_tx_;
+  if (!reserve_tx(pieces, &idx)) return -EAGAIN;
+  size_t at = 0;
+  for (uint32_t i = 0; i < pieces; ++i) {
+    const size_t len = std::min<size_t>(frame_size_, frame.size() - at);
+    uint64_t addr = free_tx_.back();
+    free_tx_.pop_back();
+    std::memcpy(static_cast<std::byte*>(umem_area_) + addr, frame.data() + at, len);
+    xdp_desc* d = xsk_ring_prod__tx_desc(&r.tx, idx + i);
+    d->addr = addr;
+    d->len = static_cast<uint32_t>(len);
+    d->options = i + 1 < pieces ? XDP_PKT_CONTD : 0;
+    at += len;
+  }
+  if (pieces > 1) ++counters_.tx_multibuf_frames;
+  pending_tx_ += pieces;
   return 0;
 }
 

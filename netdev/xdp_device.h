@@ -3,9 +3,12 @@
 // own XDP program (netdev/bpf/veer_xdp.bpf.c) which takes only the frames for
 // veer's IPv4 address and ARP about it; the kernel keeps everything else.
 //
-// Copy mode only (veth, the interface this is tested on, has no zero-copy),
-// and one UMEM frame per Ethernet frame (no multi-buffer), so the MTU is
-// capped at kMaxXdpMtu.
+// Copy mode only (veth, the interface this is tested on, has no zero-copy).
+// Sending is batched: transmit() fills TX descriptors, flush() submits them
+// and kicks the kernel. With XDP multi-buffer (the program loaded with frags
+// support, the socket bound with XDP_USE_SG) a frame may span several 4 KiB
+// UMEM chunks each way, up to kMaxXdpMtuMultiBuffer; where the kernel refuses
+// it, one chunk per frame and the MTU capped at kMaxXdpMtu.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +30,8 @@ namespace veer::netdev {
 // Native XDP on veth refuses an MTU above ~3500 without multi-buffer, and a
 // frame must fit one 4 KiB UMEM chunk after the kernel's headroom.
 constexpr uint16_t kMaxXdpMtu = 3498;
+// With multi-buffer (XDP_USE_SG), a frame spans up to three chunks.
+constexpr uint16_t kMaxXdpMtuMultiBuffer = 9000;
 
 struct XdpOptions {
   std::string ifname;
@@ -39,6 +44,9 @@ struct XdpOptions {
   Ipv4Addr address;
   // The compiled XDP program; empty: the one built with veer.
   std::string program_path;
+  // Try multi-buffer (frames over several chunks, MTU up to
+  // kMaxXdpMtuMultiBuffer); falls back to single-buffer when refused.
+  bool multi_buffer = true;
 };
 
 class XdpDevice final : public Device {
@@ -53,9 +61,11 @@ class XdpDevice final : public Device {
   XdpDevice(const XdpDevice&) = delete;
   XdpDevice& operator=(const XdpDevice&) = delete;
 
-  // Peeks up to `max` descriptors in one go, hands each frame out in place,
-  // releases them together and gives the chunks straight back to the fill
-  // ring.
+  // Peeks up to `max` descriptors in one go, hands each single-chunk frame
+  // out in place (a multi-buffer chain gathered into one buffer first, even
+  // across calls; a chain too long is counted and dropped), releases them
+  // together and gives the chunks straight back to the fill ring. Returns
+  // the frames handed out.
   int receive_burst(size_t max, const std::function<void(Bytes)>& on_frame) override;
   // Copies the frame into a free send chunk and queues its descriptor; the
   // kernel sees it at flush() (or when the TX ring or the send chunks run
@@ -76,6 +86,10 @@ class XdpDevice final : public Device {
 
   // "native" or "generic": how the program ended up attached.
   const char* mode_name() const;
+  // Whether frames may span several chunks (XDP_USE_SG).
+  bool multi_buffer() const { return multi_buffer_; }
+  // Why multi-buffer was asked for but refused (empty otherwise).
+  const std::string& single_buffer_reason() const { return single_buffer_reason_; }
 
  private:
   struct Rings;
@@ -108,6 +122,14 @@ class XdpDevice final : public Device {
   uint32_t pending_tx_ = 0;
   uint32_t max_kicks_ = 0;
   DeviceCounters counters_;
+  bool multi_buffer_ = false;
+  std::string single_buffer_reason_;
+  // A received frame spread over several descriptors, gathered here (sized
+  // once at open); the chain may span receive_burst() calls.
+  std::vector<std::byte> gather_;
+  size_t chain_len_ = 0;
+  bool in_chain_ = false;
+  bool chain_bad_ = false;  // too long: dropped at its last descriptor
 };
 
 }  // namespace veer::netdev

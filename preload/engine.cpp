@@ -267,6 +267,7 @@ std::unique_ptr<netdev::Device> Engine::open_device_locked() {
     options.queue = static_cast<uint32_t>(config_.device_queue());
     options.frames = static_cast<uint32_t>(config_.get_int("xdp_frames"));
     options.ring_size = static_cast<uint32_t>(config_.get_int("xdp_ring_size"));
+    options.multi_buffer = config_.get_int("xdp_multi_buffer") != 0;
     options.address = stack_config_.address.addr;
     auto xdp = netdev::XdpDevice::open(options, &err);
     if (!xdp) {
@@ -274,8 +275,12 @@ std::unique_ptr<netdev::Device> Engine::open_device_locked() {
                 options.queue, err.c_str());
       return nullptr;
     }
-    VEER_LOG(Info, "AF_XDP on %s queue %u, %s mode, copy, MTU cap %u", name.c_str(), options.queue,
-             xdp->mode_name(), xdp->mtu());
+    if (!xdp->single_buffer_reason().empty())
+      log_write(LogLevel::Warn, "AF_XDP on %s without multi-buffer (MTU capped at %u): %s",
+                name.c_str(), netdev::kMaxXdpMtu, xdp->single_buffer_reason().c_str());
+    VEER_LOG(Info, "AF_XDP on %s queue %u, %s mode, copy, %s, MTU cap %u", name.c_str(),
+             options.queue, xdp->mode_name(),
+             xdp->multi_buffer() ? "multi-buffer" : "single-buffer", xdp->mtu());
     return xdp;
   }
   bool offload = config_.get_int("tap_offload") != 0;

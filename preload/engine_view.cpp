@@ -148,6 +148,9 @@ void Engine::publish_view_locked(Time now) {
   all.dev_rx_gso_frames = d.rx_gso_frames;
   all.dev_tx_batch_errors = d.tx_batch_errors;
   all.dev_tx_kicks = d.tx_kicks;
+  all.dev_tx_multibuf_frames = d.tx_multibuf_frames;
+  all.dev_rx_multibuf_frames = d.rx_multibuf_frames;
+  all.dev_rx_bad_chains = d.rx_bad_chains;
   auto counters = core::counter_values(all);
   std::memcpy(h->counters, counters.data(), sizeof h->counters);
   seq.fetch_add(1, std::memory_order_release);

@@ -86,8 +86,9 @@ std::string veth_peer(const std::string& dev) {
 int net_up_xdp(const config::Config& config) {
   const std::string dev = config.device_name();
   const std::string peer = veth_peer(dev);
-  // Native XDP on veth refuses larger frames without multi-buffer.
-  const int mtu = std::min<int>(config.get_int("mtu"), netdev::kMaxXdpMtu);
+  // Native XDP on veth refuses larger frames without multi-buffer; veer's
+  // AF_XDP device uses it (up to 9000) where the kernel has it.
+  const int mtu = std::min<int>(config.get_int("mtu"), netdev::kMaxXdpMtuMultiBuffer);
   const Ipv4Prefix host = config.host_address();
   const Ipv4Prefix veer = config.stack_config().address;
   if (peer.size() > 15) {
@@ -223,7 +224,8 @@ const Command kNetCommand = {
         "      With --xdp, a veth pair NAME <-> NAME-k instead of the TAP (NAME from\n"
         "      the device knob, tap:NAME or xdp:NAME): NAME stays without an address\n"
         "      for veer's AF_XDP socket (run veer with device = xdp:NAME), NAME-k\n"
-        "      holds host_address; the MTU is capped at 3498 (native XDP on veth).\n"
+        "      holds host_address; the MTU is capped at 9000 (veer's AF_XDP uses XDP\n"
+        "      multi-buffer; a kernel without it takes at most 3498 on veth).\n"
         "down  removes that TAP or veth pair; a missing one is not an error.\n"
         "\n"
         "Both act in the current network namespace and need CAP_NET_ADMIN there.\n"

@@ -394,6 +394,14 @@ constexpr std::array kKnobs = {
          .max = 65536,
          .help = "device = xdp: descriptors in each of the fill, completion, RX and TX rings "
                  "(a power of two)"},
+    Knob{.name = "xdp_multi_buffer",
+         .kind = Kind::Int,
+         .default_value = "1",
+         .min = 0,
+         .max = 1,
+         .help = "device = xdp: 1 takes frames over several UMEM chunks (XDP multi-buffer, MTU up "
+                 "to 9000) where the kernel allows it, else one chunk per frame (MTU up to 3498); "
+                 "0: one chunk per frame"},
     Knob{.name = "log",
          .kind = Kind::Enum,
          .default_value = "warn",
