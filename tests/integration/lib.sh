@@ -53,6 +53,7 @@ in_ns() { ip netns exec "$NS" "$@"; }
 # kernel at 10.77.0.1/24 and veer at 10.77.0.2. IT_DEVICE=xdp (the
 # integration.xdp.* variants) makes a veth pair veer0 <-> veer0-k instead and
 # points every veer process at it over AF_XDP (VEER_DEVICE=xdp:veer0).
+# IT_MTU sets the MTU of the link and of veer.
 setup_ns() {
   ip netns add "$NS"
   in_ns ip link set lo up
@@ -60,6 +61,12 @@ setup_ns() {
   if [ "${IT_DEVICE:-tap}" = xdp ]; then
     xdp=(--xdp)
     export VEER_DEVICE=xdp:veer0
+  fi
+  # IT_MTU (the integration.xdp9000.* variants): the link and every veer
+  # process at that MTU.
+  if [ -n "${IT_MTU:-}" ]; then
+    xdp+=(-s "mtu=$IT_MTU")
+    export VEER_MTU=$IT_MTU
   fi
   in_ns "$VEER" net up "${xdp[@]}" "$@" >"$WORK/net-up.out" 2>&1 || {
     cat "$WORK/net-up.out"
