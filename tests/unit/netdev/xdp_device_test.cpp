@@ -209,6 +209,60 @@ TEST_F(XdpDeviceTest, FullSizeFramesBothWaysAtMtu9000) {
   EXPECT_GT(c.tx_kicks, 0u);
 }
 
+TEST_F(XdpDeviceTest, TooLongChainIsCountedAndDropped) {
+  // The link takes 16000-byte frames, more than veer gathers (three
+  // chunks): such a chain is dropped and counted, and the next frame, a
+  // full-size one for MTU 9000, still arrives intact.
+  auto dev = open_pair(true);
+  ASSERT_NE(dev, nullptr);
+  if (!dev->multi_buffer()) GTEST_SKIP() << "no XDP multi-buffer here";
+  for (const char* link : {"xv0-k", "xv0"})
+    ASSERT_EQ(set_link_mtu(link, 16000), "") << "veth refused MTU 16000 with a frags program";
+  MacAddr ours = *link_mac("xv0");
+  int tx = udp_socket(0);
+  ASSERT_GE(tx, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(kToVeerPort);
+  to.sin_addr.s_addr = htonl(kVeerIp.v);
+  std::vector<std::byte> huge(15000, std::byte{0x5a}), payload(kPayload);
+  for (size_t i = 0; i < kPayload; ++i) payload[i] = pattern(i, 0);
+  bool sent_huge = false, sent_normal = false, got = false;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!got && std::chrono::steady_clock::now() < deadline) {
+    // The first datagram waits for ARP; the second follows it once the
+    // first is out (the kernel keeps one packet queued per neighbour).
+    if (!sent_huge)
+      sent_huge = ::sendto(tx, huge.data(), huge.size(), MSG_DONTWAIT,
+                           reinterpret_cast<sockaddr*>(&to), sizeof to) > 0;
+    else if (!sent_normal && dev->counters().rx_bad_chains > 0)
+      sent_normal = ::sendto(tx, payload.data(), payload.size(), MSG_DONTWAIT,
+                             reinterpret_cast<sockaddr*>(&to), sizeof to) > 0;
+    pollfd p{dev->pollable_fd(), POLLIN, 0};
+    ::poll(&p, 1, 10);
+    ASSERT_GE(dev->receive_burst(
+                  2,
+                  [&](Bytes f) {
+                    if (auto reply = arp_reply_to(f, ours)) {
+                      ASSERT_EQ(dev->transmit(Bytes(reply->data(), reply->size())), 0);
+                      return;
+                    }
+                    if (f.size() < kEth + 28 || be16(f.data() + 12) != 0x0800 ||
+                        be16(f.data() + kEth + 22) != kToVeerPort)
+                      return;
+                    ASSERT_EQ(f.size(), kEth + 28 + kPayload) << "the too-long frame came through";
+                    for (size_t i = 0; i < kPayload; ++i)
+                      ASSERT_EQ(f[kEth + 28 + i], pattern(i, 0));
+                    got = true;
+                  }),
+              0);
+    dev->flush();
+  }
+  ::close(tx);
+  EXPECT_TRUE(got);
+  EXPECT_EQ(dev->counters().rx_bad_chains, 1u);
+}
+
 TEST_F(XdpDeviceTest, SingleBufferCapsTheMtu) {
   // Without multi-buffer a 9000 link cannot take native XDP; generic mode
   // (or a refusal naming the fix) is what is left. Either way no crash and
