@@ -112,11 +112,11 @@ int udp_socket(uint16_t bind_port) {
 
 class XdpDeviceTest : public testing::NetnsTest {
  protected:
-  // xv0 <-> xv0-k at MTU 9000, the kernel at 10.98.0.1/24 on xv0-k, and
+  // xv0 <-> xv0-k at `mtu`, the kernel at 10.98.0.1/24 on xv0-k, and
   // veer's AF_XDP socket on xv0.
-  std::unique_ptr<XdpDevice> open_pair(bool multi_buffer) {
+  std::unique_ptr<XdpDevice> open_pair(bool multi_buffer, uint16_t mtu = kMtu) {
     EXPECT_EQ(create_veth_pair("xv0", "xv0-k"), "");
-    for (const char* link : {"xv0", "xv0-k"}) EXPECT_EQ(set_link_mtu(link, kMtu), "");
+    for (const char* link : {"xv0", "xv0-k"}) EXPECT_EQ(set_link_mtu(link, mtu), "");
     EXPECT_EQ(set_tx_checksum_offload("xv0-k", false), "");
     EXPECT_EQ(add_address("xv0-k", *Ipv4Prefix::parse("10.98.0.1/24")), "");
     EXPECT_EQ(set_link_up("xv0-k", true), "");
@@ -267,19 +267,8 @@ TEST_F(XdpDeviceTest, SingleBufferCapsTheMtu) {
   // Without multi-buffer a 9000 link cannot take native XDP; generic mode
   // (or a refusal naming the fix) is what is left. Either way no crash and
   // an MTU of at most kMaxXdpMtu.
-  EXPECT_EQ(create_veth_pair("xv0", "xv0-k"), "");
-  for (const char* link : {"xv0", "xv0-k"}) EXPECT_EQ(set_link_mtu(link, 1500), "");
-  EXPECT_EQ(set_link_up("xv0-k", true), "");
-  EXPECT_EQ(set_link_up("xv0", true), "");
-  XdpOptions options;
-  options.ifname = "xv0";
-  options.frames = 256;
-  options.ring_size = 128;
-  options.address = kVeerIp;
-  options.multi_buffer = false;
-  std::string error;
-  auto dev = XdpDevice::open(options, &error);
-  ASSERT_NE(dev, nullptr) << error;
+  auto dev = open_pair(false, 1500);
+  ASSERT_NE(dev, nullptr);
   EXPECT_FALSE(dev->multi_buffer());
   EXPECT_EQ(dev->mtu(), 1500);
   EXPECT_EQ(dev->single_buffer_reason(), "");
