@@ -59,6 +59,11 @@ class Device {
   // At process exit: undoes what the kernel would keep after the process is
   // gone (an attached XDP program). The device may still be polled after.
   virtual void release_at_exit() {}
+  // This process stops receiving (another one runs the stack now): reads it
+  // keeps queued in the kernel (io_uring) are cancelled, so that the frames
+  // they would take go to the process that polls next. Receiving again
+  // queues them again.
+  virtual void stop_receiving() {}
 };
 
 }  // namespace veer::netdev

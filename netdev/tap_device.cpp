@@ -169,6 +169,7 @@ class TapDevice::Ring {
   int tx_fd() const { return tx_fd_; }
   bool rx_armed() const { return rx_armed_; }
   bool tx_pending() const { return tx_queued_ > 0; }
+  void stop_receiving() { cancel_reads(); }
 
   // In a forked child: rings of its own in place of its parent's. False
   // (and read()/write() in this process from then on) when it cannot.
@@ -299,15 +300,19 @@ class TapDevice::Ring {
   void queue_read(unsigned i) {
     // Never more reads than entries: there is always one.
     io_uring_sqe* sqe = io_uring_get_sqe(&rx_);
+    if (!sqe) return;
     io_uring_prep_read(sqe, tun_, rx_buf(i), static_cast<unsigned>(rx_size_),
                        static_cast<uint64_t>(-1));
     sqe->user_data = i;
     ++rx_inflight_;
   }
 
-  // Before the buffers go: no read may still be writing into them.
+  // Before the buffers go, or when another process receives: no read stays
+  // queued (they are queued again on the next receive).
   void cancel_reads() {
-    if (!rx_armed_ || rx_inflight_ == 0) return;
+    if (!rx_armed_) return;
+    rx_armed_ = false;
+    if (rx_inflight_ == 0) return;
     io_uring_sqe* sqe = io_uring_get_sqe(&rx_);
     if (!sqe) io_uring_submit(&rx_), sqe = io_uring_get_sqe(&rx_);
     if (!sqe) return;
@@ -414,6 +419,10 @@ int TapDevice::pollable_fd() const {
   // Until reads are queued in this process, the ring has nothing to report.
   if (ring_ && ring_->here() && ring_->rx_armed()) return ring_->rx_fd();
   return fd_;
+}
+
+void TapDevice::stop_receiving() {
+  if (ring_ && ring_->here()) ring_->stop_receiving();
 }
 
 std::vector<int> TapDevice::fds() const {

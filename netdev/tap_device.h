@@ -50,6 +50,7 @@ class TapDevice final : public Device {
   // With io_uring running in this process: the ring whose completions are
   // the received frames. Otherwise the TAP itself.
   int pollable_fd() const override;
+  void stop_receiving() override;
   std::vector<int> fds() const override;
   uint16_t mtu() const override { return mtu_; }
   std::string name() const override { return name_; }

@@ -295,6 +295,32 @@ TEST_F(TapUringTest, AForkedChildMakesRingsOfItsOwn) {
   ::close(sock);
 }
 
+TEST_F(TapUringTest, AfterStopReceivingAnotherProcessGetsEveryFrame) {
+  auto tap = open_tap(false);
+  ASSERT_NE(tap, nullptr);
+  ASSERT_TRUE(send_broadcasts(3));
+  EXPECT_EQ(receive_broadcasts(*tap, 3), 3);  // reads queued
+  EXPECT_NE(tap->pollable_fd(), tap->fd());
+  // The pump leaves: without the cancel, its 64 queued reads would take
+  // the next 64 frames with them.
+  tap->stop_receiving();
+  EXPECT_EQ(tap->pollable_fd(), tap->fd());
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (!send_broadcasts(50)) _exit(40);
+    if (receive_broadcasts(*tap, 50) != 50) _exit(41);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // Receiving again queues the reads again.
+  ASSERT_TRUE(send_broadcasts(5));
+  EXPECT_EQ(receive_broadcasts(*tap, 5), 5);
+}
+
 TEST_F(TapUringTest, RefusedIoUringFallsBackToReadAndWrite) {
   ASSERT_EQ(create_persistent_tap("veer0"), "");
   ASSERT_EQ(add_address("veer0", *Ipv4Prefix::parse("10.99.0.1/24")), "");
