@@ -74,6 +74,9 @@ int raw_dup3(int from, int to, int flags) {
   return static_cast<int>(::syscall(SYS_dup3, from, to, flags));
 }
 
+// Its address tells the threads apart (see TapDevice::rx_thread_).
+thread_local char tls_thread_marker;
+
 // A ring of `depth` entries whose fd is `at` when `at` >= 0 (a forked child
 // replacing the ring it inherited keeps its number, which the engine keeps
 // the program from closing). Its memory is not inherited by forked children:
@@ -437,6 +440,10 @@ TapDevice::Ring* TapDevice::ring() {
   return ring_.get();
 }
 
+TapDevice::Ring* TapDevice::tx_ring() {
+  return rx_thread_ == &tls_thread_marker ? ring() : nullptr;
+}
+
 bool TapDevice::deliver(Bytes frame, const std::function<void(Bytes, RxInfo)>& on_frame) {
   RxInfo info;
   if (offload_) {
@@ -476,7 +483,7 @@ int TapDevice::receive_burst_info(size_t max, const std::function<void(Bytes, Rx
 
 int TapDevice::transmit(Bytes frame) {
   // A runt goes the plain way, for the kernel's verdict on it at once.
-  Ring* r = frame.size() >= kEthHeader ? ring() : nullptr;
+  Ring* r = frame.size() >= kEthHeader ? tx_ring() : nullptr;
   if (!offload_) {
     if (r && r->queue_write(frame, false)) return 0;
     return write_frame(frame);
@@ -494,7 +501,7 @@ int TapDevice::transmit(Bytes frame) {
 
 void TapDevice::flush() {
   if (batch_.empty() && !(ring_ && ring_->tx_pending())) return;
-  Ring* ring = this->ring();
+  Ring* ring = ring_ && ring_->tx_pending() ? this->ring() : tx_ring();
   if (batch_.empty()) {
     if (ring) ring->submit_writes();
     return;

@@ -75,6 +75,12 @@ class TapDevice final : public Device {
   // The io_uring state when it works in this process, after making it anew
   // in a forked child (nullptr: read()/write()).
   Ring* ring();
+  // The ring when the calling thread is the one that receives (the I/O
+  // thread): the kernel gives each thread that uses a ring a context of its
+  // own, made at its first submit and torn down when it exits, which a
+  // program's short-lived threads (one per connection) would pay for on
+  // every send. Other threads write().
+  Ring* tx_ring();
 
   int fd_;
   std::string name_;
@@ -87,6 +93,7 @@ class TapDevice final : public Device {
   std::vector<std::byte> tx_plain_;  // a zero virtio_net_hdr and one frame
   DeviceCounters counters_;
   std::unique_ptr<Ring> ring_;
+  const void* rx_thread_ = nullptr;  // a mark in the receiving thread's TLS
   std::string io_uring_refused_;
 };
 

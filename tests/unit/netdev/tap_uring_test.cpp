@@ -255,8 +255,11 @@ TEST_F(TapUringTest, AForkedChildMakesRingsOfItsOwn) {
   ASSERT_TRUE(kernel_mac);
   int sock = bound_udp();
   ASSERT_GE(sock, 0);
-  // The parent sends through its ring; its reads are not queued, so that
-  // the child gets every frame.
+  // The parent sends through its ring (writes go through it on the thread
+  // that receives); its reads are cancelled, so that the child gets every
+  // frame.
+  EXPECT_EQ(tap->receive_burst(16, [](Bytes) {}), 0);
+  tap->stop_receiving();
   ASSERT_EQ(tap->transmit(udp_frame(*kernel_mac, 1, 10)), 0);
   tap->flush();
   EXPECT_EQ(drain_udp(sock, 1), 1);
