@@ -76,6 +76,9 @@ int raw_dup3(int from, int to, int flags) {
 
 // Its address tells the threads apart (see TapDevice::rx_thread_).
 thread_local char tls_thread_marker;
+// Frames this thread has sent (see TapDevice::tx_ring()), up to kSteadySender.
+thread_local uint32_t tls_frames_sent;
+constexpr uint32_t kSteadySender = 64;
 
 // A ring of `depth` entries whose fd is `at` when `at` >= 0 (a forked child
 // replacing the ring it inherited keeps its number, which the engine keeps
@@ -441,7 +444,9 @@ TapDevice::Ring* TapDevice::ring() {
 }
 
 TapDevice::Ring* TapDevice::tx_ring() {
-  return rx_thread_ == &tls_thread_marker ? ring() : nullptr;
+  if (rx_thread_ == &tls_thread_marker || tls_frames_sent >= kSteadySender) return ring();
+  ++tls_frames_sent;
+  return nullptr;
 }
 
 bool TapDevice::deliver(Bytes frame, const std::function<void(Bytes, RxInfo)>& on_frame) {

@@ -76,10 +76,10 @@ class TapDevice final : public Device {
   // in a forked child (nullptr: read()/write()).
   Ring* ring();
   // The ring when the calling thread is the one that receives (the I/O
-  // thread): the kernel gives each thread that uses a ring a context of its
-  // own, made at its first submit and torn down when it exits, which a
-  // program's short-lived threads (one per connection) would pay for on
-  // every send. Other threads write().
+  // thread) or has sent many frames already: the kernel gives each thread
+  // that uses a ring a context of its own, made at its first submit and torn
+  // down when it exits, which a program's short-lived threads (one per
+  // connection) would pay for every time. Their first frames are write()s.
   Ring* tx_ring();
 
   int fd_;

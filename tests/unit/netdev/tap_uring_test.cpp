@@ -232,6 +232,29 @@ TEST_F(TapUringTest, FramesBothWaysBeyondTheRingsDepth) {
   }
 }
 
+TEST_F(TapUringTest, OtherThreadsSendToo) {
+  auto tap = open_tap(true);
+  ASSERT_NE(tap, nullptr);
+  EXPECT_EQ(tap->receive_burst(16, [](Bytes) {}), 0);  // this thread receives
+  auto kernel_mac = link_mac("veer0");
+  ASSERT_TRUE(kernel_mac);
+  int sock = bound_udp();
+  ASSERT_GE(sock, 0);
+  // A thread's first frames are write()s, the rest go through the ring.
+  for (int t = 0; t < 2; ++t) {
+    std::thread([&] {
+      for (int i = 0; i < 200; ++i) {
+        EXPECT_EQ(tap->transmit(udp_frame(*kernel_mac, static_cast<uint16_t>(i), 100)), 0);
+        if (i % 50 == 49) tap->flush();
+      }
+      tap->flush();
+    }).join();
+  }
+  EXPECT_EQ(drain_udp(sock, 400), 400);
+  EXPECT_EQ(tap->counters().tx_batch_errors, 0u);
+  ::close(sock);
+}
+
 TEST_F(TapUringTest, ARuntIsRefusedAtOnce) {
   auto tap = open_tap(false);
   ASSERT_NE(tap, nullptr);
