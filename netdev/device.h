@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/types.h"
 
@@ -50,11 +51,23 @@ class Device {
   virtual DeviceCounters counters() const { return {}; }
   // A file descriptor that polls readable when frames are waiting, or -1.
   virtual int pollable_fd() const = 0;
+  // Every file descriptor the device keeps open (the owner keeps the program
+  // from closing them). Their numbers stay the same for the device's life,
+  // in forked children too.
+  virtual std::vector<int> fds() const {
+    int fd = pollable_fd();
+    return fd >= 0 ? std::vector<int>{fd} : std::vector<int>{};
+  }
   virtual uint16_t mtu() const = 0;
   virtual std::string name() const = 0;
   // At process exit: undoes what the kernel would keep after the process is
   // gone (an attached XDP program). The device may still be polled after.
   virtual void release_at_exit() {}
+  // This process stops receiving (another one runs the stack now): reads it
+  // keeps queued in the kernel (io_uring) are cancelled, so that the frames
+  // they would take go to the process that polls next. Receiving again
+  // queues them again.
+  virtual void stop_receiving() {}
 };
 
 }  // namespace veer::netdev

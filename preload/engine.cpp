@@ -284,7 +284,8 @@ std::unique_ptr<netdev::Device> Engine::open_device_locked() {
     return xdp;
   }
   bool offload = config_.get_int("tap_offload") != 0;
-  auto tap = netdev::TapDevice::open(name, offload, &err);
+  bool uring = config_.get_int("tap_io_uring") != 0;
+  auto tap = netdev::TapDevice::open(name, offload, uring, &err);
   if (!tap) {
     log_write(LogLevel::Error, "cannot use TAP device %s: %s%s", name.c_str(), err.c_str(),
               err.find("busy") == std::string::npos ? " (does it exist? `veer net up` makes it)"
@@ -294,6 +295,9 @@ std::unique_ptr<netdev::Device> Engine::open_device_locked() {
   if (offload && !tap->offload())
     log_write(LogLevel::Warn, "TAP offloads on %s refused (%s): running without them", name.c_str(),
               tap->offload_refused().c_str());
+  if (uring && !tap->io_uring())
+    log_write(LogLevel::Warn, "io_uring on %s refused (%s): one read()/write() per frame",
+              name.c_str(), tap->io_uring_refused().c_str());
   return tap;
 }
 
@@ -341,7 +345,7 @@ int Engine::start_locked() {
     return start_error_;
   }
   set_track(wake_fd_, kInternal);
-  set_track(device_->pollable_fd(), kInternal);
+  for (int fd : device_->fds()) set_track(fd, kInternal);
   open_control_locked();
   owner_ = true;
   if (arena_) {

@@ -417,8 +417,9 @@ void Engine::leave_arena_locked() {
   s.pid = 0;
   if (owner_.exchange(false)) {
     // The I/O thread stops touching the stack; another process's relay
-    // thread takes over at once.
+    // thread takes over at once, and receives what this one would have.
     parked_ = true;
+    if (device_) device_->stop_receiving();
     arena_->pump_pid = 0;
     for (int i = 0; i < SharedArena::kMaxProcesses; ++i)
       if (i != slot_ && arena_->slots[i].pid > 0) wake_slot_locked(i);

@@ -360,6 +360,13 @@ constexpr std::array kKnobs = {
          .help = "device = TAP: 1 opens it with IFF_VNET_HDR and checksum/TSO offloads (64 KB "
                  "frames each way, core's segments batched into TSO frames); 0: one frame per "
                  "segment"},
+    Knob{.name = "tap_io_uring",
+         .kind = Kind::Int,
+         .default_value = "0",
+         .min = 0,
+         .max = 1,
+         .help = "device = TAP: 1 moves frames through io_uring (reads kept queued, reaped in "
+                 "bursts; writes submitted together); 0: one read()/write() per frame"},
     // Linux's per-device limit (ip link set DEV gso_max_segs N), GSO_MAX_SEGS at most.
     Knob{.name = "gso_max_segs",
          .kind = Kind::Int,
