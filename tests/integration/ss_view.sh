@@ -21,9 +21,19 @@ expect_in "$WORK/estab" "^ESTAB +0 +0 +10\.77\.0\.2:6379 +10\.77\.0\.1:[0-9]+ .*
 ss -i >"$WORK/info"
 expect_in "$WORK/info" "ts sack wscale:[0-9]+,[0-9]+ rto:[0-9]+ rtt:[0-9.]+/[0-9.]+ mss:1448"
 
-# redis closes first on QUIT: its side goes to TIME-WAIT for 60 s.
-in_ns timeout 5 redis-cli -h 10.77.0.2 quit >/dev/null
+# redis closes first on QUIT: its side goes to TIME-WAIT for 60 s. The
+# client closes only after redis's FIN (redis-cli closes on the +OK, which
+# can beat redis's close and leave redis the passive closer).
+in_ns timeout 5 python3 -c '
+import socket
+s = socket.create_connection(("10.77.0.2", 6379), timeout=4)
+s.sendall(b"QUIT\r\n")
+while s.recv(4096):
+    pass
+s.close()
+'
 sleep 0.3
+ss -a -o >"$WORK/all-states"  # shown if what follows fails
 ss state time-wait -o >"$WORK/tw"
 expect_in "$WORK/tw" "^TIME-WAIT +0 +0 +10\.77\.0\.2:6379 +10\.77\.0\.1:[0-9]+ +timer:\(timewait,(59|60)sec,0\)"
 ss --json -a >"$WORK/json"
