@@ -8,24 +8,13 @@
 #include <vector>
 
 #include "core/wire/checksum.h"
+#include "tests/unit/netdev/byte_order.h"
 
 namespace veer::netdev {
 namespace {
 
 constexpr uint8_t kAck = 0x10, kPsh = 0x08, kFin = 0x01;
 constexpr size_t kHeaders = 14 + 20 + 32;  // Ethernet, IPv4, TCP with timestamps
-
-uint16_t load16(const std::byte* p) {
-  return static_cast<uint16_t>((uint16_t(p[0]) << 8) | uint16_t(p[1]));
-}
-void store16(std::byte* p, uint16_t v) {
-  p[0] = std::byte(v >> 8);
-  p[1] = std::byte(v & 0xff);
-}
-void store32(std::byte* p, uint32_t v) {
-  store16(p, static_cast<uint16_t>(v >> 16));
-  store16(p + 2, static_cast<uint16_t>(v));
-}
 
 struct Seg {
   uint32_t seq = 1000;
@@ -40,30 +29,30 @@ std::vector<std::byte> frame(const Seg& s) {
   std::vector<std::byte> f(kHeaders + s.payload);
   std::byte* p = f.data();
   for (int i = 0; i < 12; ++i) p[i] = std::byte(i + 1);
-  store16(p + 12, 0x0800);
+  store_be16(p + 12, 0x0800);
   std::byte* ip = p + 14;
   ip[0] = std::byte{0x45};
-  store16(ip + 2, static_cast<uint16_t>(20 + 32 + s.payload));
-  store16(ip + 4, s.ip_id);
-  store16(ip + 6, 0x4000);
+  store_be16(ip + 2, static_cast<uint16_t>(20 + 32 + s.payload));
+  store_be16(ip + 4, s.ip_id);
+  store_be16(ip + 6, 0x4000);
   ip[8] = std::byte{64};
   ip[9] = std::byte{6};
-  store32(ip + 12, 0x0a000002);
-  store32(ip + 16, 0x0a000001);
+  store_be32(ip + 12, 0x0a000002);
+  store_be32(ip + 16, 0x0a000001);
   std::byte* tcp = ip + 20;
-  store16(tcp, 5000);
-  store16(tcp + 2, 80);
-  store32(tcp + 4, s.seq);
-  store32(tcp + 8, 42);
+  store_be16(tcp, 5000);
+  store_be16(tcp + 2, 80);
+  store_be32(tcp + 4, s.seq);
+  store_be32(tcp + 8, 42);
   tcp[12] = std::byte{8 << 4};
   tcp[13] = std::byte{s.flags};
-  store16(tcp + 14, 512);
+  store_be16(tcp + 14, 512);
   tcp[20] = std::byte{1};
   tcp[21] = std::byte{1};
   tcp[22] = std::byte{8};
   tcp[23] = std::byte{10};
-  store32(tcp + 24, s.tsval);
-  store32(tcp + 28, 5);
+  store_be32(tcp + 24, s.tsval);
+  store_be32(tcp + 28, 5);
   for (size_t i = 0; i < s.payload; ++i) p[kHeaders + i] = std::byte(uint8_t(s.seq + i));
   return f;
 }
@@ -97,15 +86,15 @@ TEST(GsoBatch, ThreeSegmentsBecomeOneTsoFrame) {
   const std::byte* f = out.data() + kVnetHdrLen;
   const std::byte* ip = f + 14;
   size_t ip_len = out.size() - kVnetHdrLen - 14;
-  EXPECT_EQ(load16(ip + 2), ip_len);
-  EXPECT_EQ(load16(ip + 4), 1);  // the first segment's id; the kernel counts on
+  EXPECT_EQ(load_be16(ip + 2), ip_len);
+  EXPECT_EQ(load_be16(ip + 4), 1);  // the first segment's id; the kernel counts on
   EXPECT_EQ(wire::checksum(Bytes(ip, 20)), 0) << "IPv4 header checksum";
   // The TCP checksum field: the pseudo-header sum, folded, not inverted.
   uint32_t pseudo = wire::pseudo_header_sum(Ipv4Addr::of(10, 0, 0, 2), Ipv4Addr::of(10, 0, 0, 1), 6,
                                             static_cast<uint16_t>(ip_len - 20));
-  EXPECT_EQ(load16(ip + 20 + 16), static_cast<uint16_t>(~wire::checksum_finish(pseudo)));
+  EXPECT_EQ(load_be16(ip + 20 + 16), static_cast<uint16_t>(~wire::checksum_finish(pseudo)));
   EXPECT_EQ(uint8_t(ip[20 + 13]), kAck | kPsh) << "the last segment's PSH";
-  EXPECT_EQ(load16(ip + 20 + 4), 0) << "seq high half";
+  EXPECT_EQ(load_be16(ip + 20 + 4), 0) << "seq high half";
   // The payload follows in sequence order.
   EXPECT_EQ(f[kHeaders], std::byte(uint8_t(1000)));
   EXPECT_EQ(f[kHeaders + 1448], std::byte(uint8_t(2448)));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "netdev/link.h"
+#include "tests/unit/netdev/byte_order.h"
 #include "tests/unit/netdev/netns_fixture.h"
 
 namespace veer::netdev {
@@ -31,11 +32,10 @@ constexpr Ipv4Addr kPeerIp = Ipv4Addr::of(10, 99, 0, 2);
 constexpr MacAddr kPeerMac{{0x02, 0x00, 0x00, 0x99, 0x00, 0x02}};
 
 uint16_t be16(const Frame& f, size_t at) {
-  return static_cast<uint16_t>((std::to_integer<unsigned>(f[at]) << 8) |
-                               std::to_integer<unsigned>(f[at + 1]));
+  return load_be16(&f[at]);
 }
 uint32_t be32(const Frame& f, size_t at) {
-  return (uint32_t{be16(f, at)} << 16) | be16(f, at + 2);
+  return load_be32(&f[at]);
 }
 MacAddr mac_at(const Frame& f, size_t at) {
   MacAddr mac;

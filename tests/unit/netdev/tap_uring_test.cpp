@@ -21,6 +21,7 @@
 
 #include "netdev/link.h"
 #include "netdev/tap_device.h"
+#include "tests/unit/netdev/byte_order.h"
 #include "tests/unit/netdev/netns_fixture.h"
 
 namespace veer::netdev {
@@ -37,11 +38,10 @@ constexpr MacAddr kPeerMac{{0x02, 0x00, 0x00, 0x99, 0x00, 0x02}};
 constexpr uint16_t kPort = 9999;
 
 uint16_t be16(Bytes f, size_t at) {
-  return static_cast<uint16_t>((std::to_integer<unsigned>(f[at]) << 8) |
-                               std::to_integer<unsigned>(f[at + 1]));
+  return load_be16(&f[at]);
 }
 uint32_t be32(Bytes f, size_t at) {
-  return (uint32_t{be16(f, at)} << 16) | be16(f, at + 2);
+  return load_be32(&f[at]);
 }
 
 // A UDP datagram in IPv4 to our port at `dst`?

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "netdev/link.h"
+#include "tests/unit/netdev/byte_order.h"
 #include "tests/unit/netdev/netns_fixture.h"
 
 namespace veer::netdev {
@@ -31,17 +32,13 @@ constexpr Ipv4Addr kKernelIp = Ipv4Addr::of(10, 98, 0, 1);
 constexpr Ipv4Addr kVeerIp = Ipv4Addr::of(10, 98, 0, 2);
 constexpr uint16_t kToVeerPort = 7001, kToKernelPort = 7002;
 
-uint16_t be16(const std::byte* p) {
-  return static_cast<uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
-                               std::to_integer<unsigned>(p[1]));
-}
-void put16(std::byte* p, uint16_t v) {
-  p[0] = std::byte(v >> 8);
-  p[1] = std::byte(v & 0xff);
-}
-void put32(std::byte* p, uint32_t v) {
-  put16(p, static_cast<uint16_t>(v >> 16));
-  put16(p + 2, static_cast<uint16_t>(v));
+// Where the kernel's datagrams to veer go.
+sockaddr_in to_veer() {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(kToVeerPort);
+  to.sin_addr.s_addr = htonl(kVeerIp.v);
+  return to;
 }
 std::byte pattern(size_t i, int seq) {
   return std::byte(static_cast<uint8_t>(i * 7 + static_cast<size_t>(seq) * 13));
@@ -54,37 +51,38 @@ Frame udp_frame(MacAddr src, MacAddr dst, int seq) {
   std::byte* p = f.data();
   std::memcpy(p, dst.b.data(), 6);
   std::memcpy(p + 6, src.b.data(), 6);
-  put16(p + 12, 0x0800);
+  store_be16(p + 12, 0x0800);
   std::byte* ip = p + kEth;
   ip[0] = std::byte{0x45};
-  put16(ip + 2, static_cast<uint16_t>(20 + 8 + kPayload));
+  store_be16(ip + 2, static_cast<uint16_t>(20 + 8 + kPayload));
   ip[8] = std::byte{64};
   ip[9] = std::byte{IPPROTO_UDP};
-  put32(ip + 12, kVeerIp.v);
-  put32(ip + 16, kKernelIp.v);
+  store_be32(ip + 12, kVeerIp.v);
+  store_be32(ip + 16, kKernelIp.v);
   uint32_t sum = 0;
-  for (int i = 0; i < 20; i += 2) sum += be16(ip + i);
+  for (int i = 0; i < 20; i += 2) sum += load_be16(ip + i);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  put16(ip + 10, static_cast<uint16_t>(~sum));
+  store_be16(ip + 10, static_cast<uint16_t>(~sum));
   std::byte* udp = ip + 20;
-  put16(udp, 5000);
-  put16(udp + 2, kToKernelPort);
-  put16(udp + 4, static_cast<uint16_t>(8 + kPayload));
+  store_be16(udp, 5000);
+  store_be16(udp + 2, kToKernelPort);
+  store_be16(udp + 4, static_cast<uint16_t>(8 + kPayload));
   for (size_t i = 0; i < kPayload; ++i) udp[8 + i] = pattern(i, seq);
   return f;
 }
 
 // The ARP reply to a request for veer's address, or nothing.
 std::optional<Frame> arp_reply_to(Bytes req, MacAddr ours) {
-  if (req.size() < kEth + 28 || be16(req.data() + 12) != 0x0806 || be16(req.data() + kEth + 6) != 1)
+  if (req.size() < kEth + 28 || load_be16(req.data() + 12) != 0x0806 ||
+      load_be16(req.data() + kEth + 6) != 1)
     return std::nullopt;
   Frame f(kEth + 28);
   std::byte* p = f.data();
   std::memcpy(p, req.data() + 6, 6);  // to the asker
   std::memcpy(p + 6, ours.b.data(), 6);
-  put16(p + 12, 0x0806);
+  store_be16(p + 12, 0x0806);
   std::memcpy(p + kEth, req.data() + kEth, 6);  // htype, ptype, hlen, plen
-  put16(p + kEth + 6, 2);
+  store_be16(p + kEth + 6, 2);
   std::memcpy(p + kEth + 8, ours.b.data(), 6);
   std::memcpy(p + kEth + 14, req.data() + kEth + 24, 4);  // our address, as asked
   std::memcpy(p + kEth + 18, req.data() + kEth + 8, 10);  // the asker's MAC and address
@@ -148,10 +146,7 @@ TEST_F(XdpDeviceTest, FullSizeFramesBothWaysAtMtu9000) {
   constexpr int kFrames = 32;
   int tx = udp_socket(0);
   ASSERT_GE(tx, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(kToVeerPort);
-  to.sin_addr.s_addr = htonl(kVeerIp.v);
+  sockaddr_in to = to_veer();
   std::vector<std::byte> payload(kPayload);
   int sent = 0, got = 0;
   auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -171,8 +166,8 @@ TEST_F(XdpDeviceTest, FullSizeFramesBothWaysAtMtu9000) {
                                                0);
                                      return;
                                    }
-                                   if (f.size() < kEth + 28 || be16(f.data() + 12) != 0x0800 ||
-                                       be16(f.data() + kEth + 22) != kToVeerPort)
+                                   if (f.size() < kEth + 28 || load_be16(f.data() + 12) != 0x0800 ||
+                                       load_be16(f.data() + kEth + 22) != kToVeerPort)
                                      return;
                                    ASSERT_EQ(f.size(), kEth + 28 + kPayload);
                                    for (size_t i = 0; i < kPayload; ++i)
@@ -221,10 +216,7 @@ TEST_F(XdpDeviceTest, TooLongChainIsCountedAndDropped) {
   MacAddr ours = *link_mac("xv0");
   int tx = udp_socket(0);
   ASSERT_GE(tx, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(kToVeerPort);
-  to.sin_addr.s_addr = htonl(kVeerIp.v);
+  sockaddr_in to = to_veer();
   std::vector<std::byte> huge(15000, std::byte{0x5a}), payload(kPayload);
   for (size_t i = 0; i < kPayload; ++i) payload[i] = pattern(i, 0);
   bool sent_huge = false, sent_normal = false, got = false;
@@ -247,8 +239,8 @@ TEST_F(XdpDeviceTest, TooLongChainIsCountedAndDropped) {
                       ASSERT_EQ(dev->transmit(Bytes(reply->data(), reply->size())), 0);
                       return;
                     }
-                    if (f.size() < kEth + 28 || be16(f.data() + 12) != 0x0800 ||
-                        be16(f.data() + kEth + 22) != kToVeerPort)
+                    if (f.size() < kEth + 28 || load_be16(f.data() + 12) != 0x0800 ||
+                        load_be16(f.data() + kEth + 22) != kToVeerPort)
                       return;
                     ASSERT_EQ(f.size(), kEth + 28 + kPayload) << "the too-long frame came through";
                     for (size_t i = 0; i < kPayload; ++i)
